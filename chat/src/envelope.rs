@@ -193,7 +193,7 @@ impl Envelope {
         if bytes.len() > MAX_ENVELOPE_LEN {
             return Err(EnvelopeError::TooLong(bytes.len()));
         }
-        let id = MessageId(Sha256::digest(&bytes).into());
+        let id = Self::id_of(&bytes);
         Ok(Self { bytes, content, id })
     }
 
@@ -216,6 +216,11 @@ impl Envelope {
         Self::decode_unverified(bytes)
     }
 
+    /// The id the bytes would have as an envelope: SHA-256 of them. Cheap; checks nothing.
+    pub fn id_of(bytes: &[u8]) -> MessageId {
+        MessageId(Sha256::digest(bytes).into())
+    }
+
     fn decode_unverified(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         if bytes.len() > MAX_ENVELOPE_LEN {
             return Err(EnvelopeError::TooLong(bytes.len()));
@@ -236,8 +241,7 @@ impl Envelope {
         if postcard::to_allocvec(&content).map_err(|_| EnvelopeError::Malformed)? != body {
             return Err(EnvelopeError::NonCanonical);
         }
-        let id = MessageId(Sha256::digest(bytes).into());
-        Ok(Self { bytes: bytes.to_vec(), content, id })
+        Ok(Self { bytes: bytes.to_vec(), content, id: Self::id_of(bytes) })
     }
 
     fn split(&self) -> (&[u8], Signature) {

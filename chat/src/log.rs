@@ -117,6 +117,27 @@ pub async fn insert<S: MessageStore + ConversationStore>(
     Ok(inserted)
 }
 
+/// Takes envelope bytes from the network into the log: a message already stored (same bytes,
+/// so same id) is reported as a duplicate without checking its signature again; anything else
+/// is decoded and verified ([`Envelope::decode`]) and then [`insert`]ed.
+pub async fn receive<S: MessageStore + ConversationStore>(
+    store: &S,
+    clock: &mut Clock,
+    now_ms: u64,
+    bytes: &[u8],
+) -> Result<Inserted, LogError> {
+    if bytes.len() <= crate::envelope::MAX_ENVELOPE_LEN {
+        let id = Envelope::id_of(bytes);
+        if let Some(existing) = store.message(&id).await?
+            && existing.state != MessageState::Pending
+        {
+            let outcome = Outcome::Duplicate(existing.state);
+            return Ok(Inserted { id, outcome, delivered: vec![], late: vec![], rejected: vec![], missing: vec![] });
+        }
+    }
+    insert(store, clock, now_ms, Envelope::decode(bytes)?).await
+}
+
 /// Evaluates pending messages (and what they unblock) until nothing changes.
 async fn settle<S: MessageStore + ConversationStore>(
     store: &S,

@@ -1,42 +1,32 @@
 //! Sealing bytes (a chat envelope) to a recipient's device key, for the platform mailbox and
 //! relays: they see the sealed bytes and nothing else.
 //!
-//! HPKE (RFC 9180) base mode with `DHKEM(X25519, HKDF-SHA256)`, `HKDF-SHA256` and
-//! `ChaCha20Poly1305`. The recipient's Ed25519 device key is converted to X25519: the public
-//! point by the birational map to Montgomery form, the secret by the RFC 8032 scalar (the
-//! first half of `SHA-512(seed)`, clamped by X25519). One key per device stays true.
+//! A libsodium sealed box (`crypto_box_seal`: ephemeral X25519, XSalsa20-Poly1305, nonce =
+//! BLAKE2b(ephemeral key || recipient key)), from RustCrypto's `crypto_box`. The recipient's
+//! Ed25519 device key is converted to X25519: the public point by the birational map to
+//! Montgomery form, the secret as the RFC 8032 scalar (the first half of `SHA-512(seed)`, which
+//! X25519 clamps exactly as Ed25519 does). One key per device stays true.
 //!
-//! Format: `SEAL_VERSION (1) || enc (32: the ephemeral X25519 key) || ciphertext (plaintext + 16)`.
-//! The HPKE `info` is [`SEAL_INFO`] and the associated data is the version byte followed by the
-//! recipient's Ed25519 key, so sealed bytes cannot be re-labelled for another recipient.
+//! Format: `SEAL_VERSION (1) || ephemeral X25519 key (32) || ciphertext (plaintext + 16-byte tag)`.
+//! The nonce binds the box to the recipient's key.
 //!
-//! The sender is not authenticated here: the sealed payload is a signed envelope, which
-//! carries its author's signature.
+//! The sender is not authenticated here (anyone can seal to anyone): the sealed payload is a
+//! signed envelope, which carries its author's signature.
 
 use ed25519_dalek::SigningKey;
-use hpke::{Deserializable as _, Serializable as _};
 use rand_core::CryptoRngCore;
 use zeroize::Zeroize as _;
 
-use crate::keys::{DeviceKey, PUBLIC_KEY_LENGTH, PublicKey};
-
-type Kem = hpke::kem::X25519HkdfSha256;
-type Kdf = hpke::kdf::HkdfSha256;
-type Aead = hpke::aead::ChaCha20Poly1305;
-type KemPublic = <Kem as hpke::Kem>::PublicKey;
-type KemPrivate = <Kem as hpke::Kem>::PrivateKey;
-type KemEncapped = <Kem as hpke::Kem>::EncappedKey;
+use crate::keys::{DeviceKey, PublicKey};
 
 /// Version byte of the sealed format.
 pub const SEAL_VERSION: u8 = 1;
-/// HPKE `info` string: binds the derived keys to this use.
-pub const SEAL_INFO: &[u8] = b"OM/chat-seal/1";
-/// Length of the encapsulated ephemeral key.
-pub const ENCAPPED_KEY_LENGTH: usize = 32;
-/// Length of the AEAD tag.
+/// Length of the ephemeral X25519 key.
+pub const EPHEMERAL_KEY_LENGTH: usize = 32;
+/// Length of the authentication tag.
 pub const TAG_LENGTH: usize = 16;
-/// Bytes added by sealing: version, encapsulated key, tag.
-pub const SEAL_OVERHEAD: usize = 1 + ENCAPPED_KEY_LENGTH + TAG_LENGTH;
+/// Bytes added by sealing: version, ephemeral key, tag.
+pub const SEAL_OVERHEAD: usize = 1 + EPHEMERAL_KEY_LENGTH + TAG_LENGTH;
 /// Largest plaintext accepted by [`seal`] (64 KiB).
 pub const MAX_PLAINTEXT_LENGTH: usize = 64 * 1024;
 /// Largest sealed input accepted by [`open`].
@@ -54,9 +44,9 @@ pub enum SealError {
     /// The version byte is not [`SEAL_VERSION`].
     #[error("unknown seal version {0}")]
     UnknownVersion(u8),
-    /// The encapsulated key is not a usable X25519 point.
-    #[error("invalid encapsulated key")]
-    InvalidKey,
+    /// Encryption failed (never expected for inputs within the limits).
+    #[error("cannot seal")]
+    Unsealable,
     /// Decryption failed: wrong recipient, or the bytes were altered.
     #[error("cannot open: wrong recipient or altered bytes")]
     Undecryptable,
@@ -70,28 +60,18 @@ pub fn seal(recipient: &PublicKey, plaintext: &[u8], rng: &mut impl CryptoRngCor
     if plaintext.len() > MAX_PLAINTEXT_LENGTH {
         return Err(SealError::TooLong(plaintext.len()));
     }
-    let recipient_x = x25519_public(recipient)?;
-    let aad = associated_data(recipient);
-    let (encapped, ciphertext) = hpke::single_shot_seal::<Aead, Kdf, Kem, _>(
-        &hpke::OpModeS::Base,
-        &recipient_x,
-        SEAL_INFO,
-        plaintext,
-        &aad,
-        &mut RngAdapter(rng),
-    )
-    .map_err(|_| SealError::InvalidKey)?;
-    let mut sealed = Vec::with_capacity(1 + ENCAPPED_KEY_LENGTH + ciphertext.len());
+    let recipient_x = crypto_box::PublicKey::from_bytes(recipient.as_dalek().to_montgomery().to_bytes());
+    let sealed_box = recipient_x.seal(rng, plaintext).map_err(|_| SealError::Unsealable)?;
+    let mut sealed = Vec::with_capacity(1 + sealed_box.len());
     sealed.push(SEAL_VERSION);
-    sealed.extend_from_slice(&encapped.to_bytes());
-    sealed.extend_from_slice(&ciphertext);
+    sealed.extend_from_slice(&sealed_box);
     Ok(sealed)
 }
 
 /// Opens bytes made by [`seal`] for this device's key.
 ///
-/// Checks, in order: length bounds, version, the encapsulated key, then the AEAD tag (which
-/// also fails if the bytes were sealed to another key).
+/// Checks, in order: length bounds, version, then the tag (which also fails if the bytes were
+/// sealed to another key).
 pub fn open(recipient: &DeviceKey, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
     if sealed.len() > MAX_SEALED_LENGTH {
         return Err(SealError::TooLong(sealed.len()));
@@ -99,57 +79,21 @@ pub fn open(recipient: &DeviceKey, sealed: &[u8]) -> Result<Vec<u8>, SealError> 
     if sealed.len() < SEAL_OVERHEAD {
         return Err(SealError::TooShort(sealed.len()));
     }
-    let (version, rest) = sealed.split_at(1);
+    let (version, sealed_box) = sealed.split_at(1);
     if version[0] != SEAL_VERSION {
         return Err(SealError::UnknownVersion(version[0]));
     }
-    let (encapped, ciphertext) = rest.split_at(ENCAPPED_KEY_LENGTH);
-    let encapped = KemEncapped::from_bytes(encapped).map_err(|_| SealError::InvalidKey)?;
-    let secret = x25519_secret(recipient)?;
-    let aad = associated_data(&recipient.public());
-    hpke::single_shot_open::<Aead, Kdf, Kem>(&hpke::OpModeR::Base, &secret, &encapped, SEAL_INFO, ciphertext, &aad)
-        .map_err(|_| SealError::Undecryptable)
+    x25519_secret(recipient).unseal(sealed_box).map_err(|_| SealError::Undecryptable)
 }
 
-fn associated_data(recipient: &PublicKey) -> [u8; 1 + PUBLIC_KEY_LENGTH] {
-    let mut aad = [0u8; 1 + PUBLIC_KEY_LENGTH];
-    aad[0] = SEAL_VERSION;
-    aad[1..].copy_from_slice(&recipient.to_bytes());
-    aad
-}
-
-fn x25519_public(key: &PublicKey) -> Result<KemPublic, SealError> {
-    KemPublic::from_bytes(&key.as_dalek().to_montgomery().to_bytes()).map_err(|_| SealError::InvalidKey)
-}
-
-fn x25519_secret(key: &DeviceKey) -> Result<KemPrivate, SealError> {
+fn x25519_secret(key: &DeviceKey) -> crypto_box::SecretKey {
     let mut seed = key.to_seed();
     let mut scalar = SigningKey::from_bytes(&seed).to_scalar_bytes();
     seed.zeroize();
-    let secret = KemPrivate::from_bytes(&scalar).map_err(|_| SealError::InvalidKey);
+    let secret = crypto_box::SecretKey::from_bytes(scalar);
     scalar.zeroize();
     secret
 }
-
-/// `hpke` asks for `RngCore + CryptoRng`; callers hold a `CryptoRngCore` trait object or generic.
-struct RngAdapter<'a, R: CryptoRngCore>(&'a mut R);
-
-impl<R: CryptoRngCore> rand_core::RngCore for RngAdapter<'_, R> {
-    fn next_u32(&mut self) -> u32 {
-        self.0.next_u32()
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        self.0.fill_bytes(dest)
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.0.try_fill_bytes(dest)
-    }
-}
-
-impl<R: CryptoRngCore> rand_core::CryptoRng for RngAdapter<'_, R> {}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -197,6 +141,15 @@ mod tests {
         assert_eq!(seal(&alice.public(), &huge, &mut rand_core::OsRng), Err(SealError::TooLong(huge.len())));
         let huge_sealed = vec![SEAL_VERSION; MAX_SEALED_LENGTH + 1];
         assert_eq!(open(&alice, &huge_sealed), Err(SealError::TooLong(huge_sealed.len())));
+    }
+
+    #[test]
+    fn converted_secret_matches_converted_public_key() {
+        for seed in [1u8, 2, 77, 255] {
+            let device = key(seed);
+            let from_secret = x25519_secret(&device).public_key().to_bytes();
+            assert_eq!(from_secret, device.public().as_dalek().to_montgomery().to_bytes());
+        }
     }
 
     #[test]
