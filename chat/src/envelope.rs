@@ -19,6 +19,8 @@
 use core::fmt;
 
 use crypto::keys::{Context, DeviceKey, PublicKey, SIGNATURE_LENGTH, Signature};
+use crypto::seal::SealError;
+use rand_core::CryptoRngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -270,6 +272,31 @@ impl Envelope {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// The envelope sealed to `recipient` for the platform mailbox or a relay
+    /// ([`crypto::seal`]): they see only these bytes. The recipient gets the same envelope,
+    /// so the same id, as on any other path.
+    pub fn seal_for(&self, recipient: &PublicKey, rng: &mut impl CryptoRngCore) -> Result<Vec<u8>, SealError> {
+        crypto::seal::seal(recipient, &self.bytes, rng)
+    }
+
+    /// Opens bytes made by [`Envelope::seal_for`] with this device's key, then decodes and
+    /// verifies the envelope inside.
+    pub fn open_sealed(key: &DeviceKey, sealed: &[u8]) -> Result<Self, OpenError> {
+        let bytes = crypto::seal::open(key, sealed)?;
+        Ok(Self::decode(&bytes)?)
+    }
+}
+
+/// Why sealed bytes did not yield an envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// Not sealed to this key, or altered.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// The plaintext is not a valid envelope.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
 }
 
 fn check_content(content: &Content) -> Result<(), EnvelopeError> {
@@ -366,6 +393,41 @@ mod tests {
         let mut reserved = content(&alice, Body::Text(String::new()));
         reserved.time = Timestamp(u64::MAX);
         assert_eq!(Envelope::sign(&alice, reserved), Err(EnvelopeError::ReservedTime));
+    }
+
+    /// A deterministic stand-in for the caller's random source.
+    struct CountingRng(u64);
+
+    impl rand_core::RngCore for CountingRng {
+        fn next_u32(&mut self) -> u32 {
+            self.next_u64() as u32
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            self.0
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            rand_core::impls::fill_bytes_via_next(self, dest)
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+
+    impl rand_core::CryptoRng for CountingRng {}
+
+    #[test]
+    fn sealed_envelopes_open_to_the_same_message_for_the_recipient_only() {
+        let (alice, bob, carol) = (key(1), key(2), key(3));
+        let envelope = Envelope::sign(&alice, content(&alice, Body::Text("via mailbox".into()))).unwrap();
+        let sealed = envelope.seal_for(&bob.public(), &mut CountingRng(7)).unwrap();
+        assert!(!sealed.windows(11).any(|w| w == b"via mailbox"), "plaintext visible to the relay");
+        let opened = Envelope::open_sealed(&bob, &sealed).unwrap();
+        assert_eq!(opened.id(), envelope.id());
+        assert_eq!(Envelope::open_sealed(&carol, &sealed), Err(OpenError::Seal(SealError::Undecryptable)));
+        let not_an_envelope = crypto::seal::seal(&bob.public(), b"junk", &mut CountingRng(8)).unwrap();
+        assert!(matches!(Envelope::open_sealed(&bob, &not_an_envelope), Err(OpenError::Envelope(_))));
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub mod store;
 #[allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 pub mod contract;
 
-pub use envelope::{Body, Content, ConversationId, Envelope, EnvelopeError, MessageId, OrderKey, ReceiptKind};
+pub use envelope::{Body, Content, ConversationId, Envelope, EnvelopeError, MessageId, OpenError, OrderKey, ReceiptKind};
 pub use hlc::{Clock, Timestamp};
 pub use memory::MemoryStore;
 pub use outbox::{Backoff, Outbox};
