@@ -270,15 +270,28 @@ pub mod base45 {
         Ok(out)
     }
 
+    /// Digit value of each byte, or `NOT_A_DIGIT`.
+    const DIGITS: [u8; 256] = {
+        let mut table = [NOT_A_DIGIT; 256];
+        let mut value = 0;
+        while value < ALPHABET.len() {
+            table[ALPHABET[value] as usize] = value as u8;
+            value += 1;
+        }
+        table
+    };
+    const NOT_A_DIGIT: u8 = 0xff;
+
     fn digit(c: u8) -> Option<u8> {
-        ALPHABET.iter().position(|&a| a == c).and_then(|d| u8::try_from(d).ok())
+        Some(DIGITS[usize::from(c)]).filter(|&d| d != NOT_A_DIGIT)
     }
 
     #[cfg(test)]
     mod tests {
         use super::*;
 
-        #[test]
+        #[cfg_attr(not(target_family = "wasm"), test)]
+        #[cfg_attr(target_family = "wasm", wasm_bindgen_test::wasm_bindgen_test)]
         fn rfc9285_examples() {
             for (bytes, text) in [
                 (&b"AB"[..], "BB8"),
@@ -292,7 +305,8 @@ pub mod base45 {
             }
         }
 
-        #[test]
+        #[cfg_attr(not(target_family = "wasm"), test)]
+        #[cfg_attr(target_family = "wasm", wasm_bindgen_test::wasm_bindgen_test)]
         fn rejects_out_of_range_groups_and_bad_characters() {
             // ":::" = 44 + 44*45 + 44*2025 = 91124 > 65535.
             assert_eq!(decode(":::"), Err(DecodeError::Base45Range { position: 0 }));
@@ -305,7 +319,8 @@ pub mod base45 {
             assert_eq!(decode("BBa"), Err(DecodeError::Base45Character { position: 2 }));
         }
 
-        #[test]
+        #[cfg_attr(not(target_family = "wasm"), test)]
+        #[cfg_attr(target_family = "wasm", wasm_bindgen_test::wasm_bindgen_test)]
         fn every_byte_pair_round_trips() {
             for a in 0..=255u8 {
                 for b in (0..=255u8).step_by(7) {

@@ -6,6 +6,29 @@
 //! Every signature covers a [`keys::Context`] (a domain-separation string) followed by the
 //! exact bytes that travel, and every verification uses `verify_strict` against a public key
 //! that was checked not to be weak when it was constructed.
+//!
+//! # Gift coupons (GV1)
+//! Byte layouts are in `FORMAT.md`. Modules:
+//! - [`voucher`]: the GV1 voucher, its key id and QR text (`GV1:` + Base45).
+//! - [`trust`], [`revocation`], [`extension`]: the signed lists a merchant caches, each usable
+//!   only as a `Verified…` value that checked its signature.
+//! - [`presentation`]: the holder's rotating, signed presentation (`GP1:` QR text).
+//! - [`verify`]: [`verify_offline`], the one offline entry point, and [`AcceptedRedemption`].
+//! - [`ledger`]: the merchant's redemption ledger trait, its memory implementation and contract.
+//! - [`receipt`]: merchant-signed redemption receipts, made only by recording in a ledger.
+//! - [`stored_value`]: stored-value cards as whole-spend denominations.
+//! - [`codec`]: canonical, versioned, size-limited decoding and strict Base45.
+//!
+//! ```
+//! # use crypto::{ledger::MemoryLedger, testing::{Fixture, NOW, TestRng, block_on}};
+//! let fixture = Fixture::new(); // keys, a verified trust list and revocation list, a merchant
+//! let mut ledger = MemoryLedger::new();
+//! let text = fixture.present(&fixture.holder_bound(1), NOW, 1).to_qr_text();
+//! let accepted = block_on(crypto::verify_offline(&text, &fixture.context(&[]), &ledger, NOW)).unwrap();
+//! // The only way to a receipt: the ledger records it atomically.
+//! let receipt = block_on(accepted.record(&mut ledger, &fixture.merchant, &mut TestRng::new(1))).unwrap();
+//! assert_eq!(receipt.verify(&fixture.trust), Ok(()));
+//! ```
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![forbid(unsafe_code)]
