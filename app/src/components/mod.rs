@@ -1,0 +1,11 @@
+//! Small pieces shared by the pages.
+
+pub mod connection_banner;
+pub mod empty_state;
+pub mod nav_bar;
+pub mod update_prompt;
+
+pub use connection_banner::ConnectionBanner;
+pub use empty_state::EmptyState;
+pub use nav_bar::NavBar;
+pub use update_prompt::UpdatePrompt;

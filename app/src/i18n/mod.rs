@@ -1,0 +1,98 @@
+//! User-facing text. Every string the UI shows lives in `ko.rs` or `en.rs`, one file per language.
+
+mod en;
+mod ko;
+
+/// A language the UI speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Korean: the default.
+    Ko,
+    /// English: when the browser prefers it, or chosen in Settings.
+    En,
+}
+
+impl Lang {
+    /// Every language, in the order Settings offers them.
+    pub const ALL: [Lang; 2] = [Lang::Ko, Lang::En];
+
+    /// The BCP 47 tag, for `<html lang>` and storage.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Ko => "ko",
+            Lang::En => "en",
+        }
+    }
+
+    /// Parses a stored or browser-reported tag (`ko`, `en-US`, ...); `None` for other languages.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("ko") {
+            Some(Lang::Ko)
+        } else if primary.eq_ignore_ascii_case("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// The language to start in: an explicit choice wins; otherwise the first of the browser's
+    /// preferred languages that we speak; otherwise Korean.
+    pub fn choose<'a>(stored: Option<&str>, preferred: impl IntoIterator<Item = &'a str>) -> Lang {
+        stored
+            .and_then(Lang::from_tag)
+            .or_else(|| preferred.into_iter().find_map(Lang::from_tag))
+            .unwrap_or(Lang::Ko)
+    }
+
+    /// The strings of this language.
+    pub fn strings(self) -> &'static Strings {
+        match self {
+            Lang::Ko => &ko::STRINGS,
+            Lang::En => &en::STRINGS,
+        }
+    }
+}
+
+/// Every user-facing string of the app.
+#[derive(Debug)]
+pub struct Strings {
+    pub app_name: &'static str,
+    pub nav_label: &'static str,
+    pub nav_chats: &'static str,
+    pub nav_wallet: &'static str,
+    pub nav_merchant: &'static str,
+    pub nav_settings: &'static str,
+    pub status_checking: &'static str,
+    pub status_online: &'static str,
+    pub status_unreachable: &'static str,
+    pub chats_title: &'static str,
+    pub chats_empty_title: &'static str,
+    pub chats_empty_body: &'static str,
+    pub wallet_title: &'static str,
+    pub wallet_empty_title: &'static str,
+    pub wallet_empty_body: &'static str,
+    pub merchant_title: &'static str,
+    pub merchant_empty_title: &'static str,
+    pub merchant_empty_body: &'static str,
+    pub settings_title: &'static str,
+    pub settings_language: &'static str,
+    pub settings_about: &'static str,
+    pub settings_about_body: &'static str,
+    pub language_name_ko: &'static str,
+    pub language_name_en: &'static str,
+    pub update_ready: &'static str,
+    pub update_reload: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_link: &'static str,
+}
+
+impl Strings {
+    /// The name of `lang`, in that language's own words where it helps the reader find it.
+    pub fn language_name(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Ko => self.language_name_ko,
+            Lang::En => self.language_name_en,
+        }
+    }
+}

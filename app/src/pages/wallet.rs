@@ -1,0 +1,15 @@
+use leptos::prelude::*;
+
+use crate::{components::EmptyState, locale::Locale};
+
+#[component]
+pub fn WalletPage() -> impl IntoView {
+    let locale = expect_context::<Locale>();
+    view! {
+        <h1 data-testid="page-title">{move || locale.strings().wallet_title}</h1>
+        <EmptyState
+            title=Signal::derive(move || locale.strings().wallet_empty_title)
+            body=Signal::derive(move || locale.strings().wallet_empty_body)
+        />
+    }
+}

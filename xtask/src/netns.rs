@@ -1,0 +1,31 @@
+//! Running a browser suite in a private network namespace (TOOLCHAIN.md): Chromium gathers no
+//! ICE candidate on loopback, so the namespace gets a veth pair whose address 10.213.0.1 the
+//! browsers use; nothing the suite does can leave the machine.
+
+use std::process::Command;
+
+use crate::util;
+
+/// The test host's address inside the namespace (exported to the suites as TEST_HOST_ADDR).
+pub(crate) const HOST_ADDR: &str = "10.213.0.1";
+
+const SETUP: &str = "set -e
+ip link set lo up
+ip link add veth0 type veth peer name veth1
+ip addr add 10.213.0.1/24 dev veth0
+ip addr add 10.213.0.2/24 dev veth1
+ip link set veth0 up
+ip link set veth1 up
+ip route add default via 10.213.0.2 dev veth0
+exec \"$@\"";
+
+/// `program args...` wrapped to run in a fresh network namespace.
+pub(crate) fn command(program: &str, args: &[&str]) -> Command {
+    let mut command = util::command("unshare");
+    // Without root, a user namespace maps us to root inside it, which may create the veth pair.
+    if !util::is_root() {
+        command.arg("--map-root-user");
+    }
+    command.args(["--net", "sh", "-c", SETUP, "sh", program]).args(args).env("TEST_HOST_ADDR", HOST_ADDR);
+    command
+}
