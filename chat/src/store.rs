@@ -214,18 +214,48 @@ pub fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     Ok(bytes)
 }
 
-/// Decodes [`encode_record`] bytes, refusing other versions, oversize input and trailing bytes.
-pub fn decode_record<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+/// Decodes [`encode_record`] bytes, refusing other versions, oversize input, trailing bytes
+/// and non-canonical encodings (such as overlong varints).
+pub fn decode_record<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     if bytes.len() > MAX_RECORD_LEN {
         return Err(StoreError::Corrupt(format!("record of {} bytes", bytes.len())));
     }
     match bytes.split_first() {
-        Some((&RECORD_VERSION, body)) => match postcard::take_from_bytes(body) {
-            Ok((value, [])) => Ok(value),
+        Some((&RECORD_VERSION, body)) => match postcard::take_from_bytes::<T>(body) {
+            Ok((value, [])) if postcard::to_allocvec(&value).is_ok_and(|canonical| canonical == body) => Ok(value),
+            Ok((_, [])) => Err(StoreError::Corrupt("non-canonical encoding".into())),
             Ok(_) => Err(StoreError::Corrupt("trailing bytes".into())),
             Err(e) => Err(StoreError::Corrupt(e.to_string())),
         },
         Some((version, _)) => Err(StoreError::Corrupt(format!("record version {version}"))),
         None => Err(StoreError::Corrupt("empty record".into())),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::contract::fixtures::key;
+
+    #[test]
+    fn records_refuse_overlong_varints_trailing_bytes_and_other_versions() {
+        let contact = Contact { key: key(1).public(), name: "Ann".into(), addresses: vec![] };
+        let bytes = encode_record(&contact).unwrap();
+        assert_eq!(decode_record::<Contact>(&bytes), Ok(contact));
+        // The name length 3 (0x03) written as an overlong varint 0x83 0x00.
+        let name_at = 1 + 32;
+        assert_eq!(bytes[name_at], 3);
+        let mut overlong = bytes[..name_at].to_vec();
+        overlong.extend_from_slice(&[0x83, 0x00]);
+        overlong.extend_from_slice(&bytes[name_at + 1..]);
+        assert!(matches!(decode_record::<Contact>(&overlong), Err(StoreError::Corrupt(_))));
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(decode_record::<Contact>(&trailing).is_err());
+        let mut other_version = bytes;
+        other_version[0] = 2;
+        assert!(decode_record::<Contact>(&other_version).is_err());
+        assert!(decode_record::<Contact>(&[]).is_err());
     }
 }
