@@ -13,10 +13,109 @@ pub const DB_FILE: &str = "platform.sqlite3";
 
 /// Schema steps, oldest first. Append only: a step that has shipped is never edited.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE platform_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) STRICT;",
-    )])
+    Migrations::new(vec![
+        M::up("CREATE TABLE platform_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) STRICT;"),
+        M::up(COUPONS_AND_MAILBOX),
+    ])
 }
+
+/// Step 2: catalogue (seeded), devices, merchants, vouchers, receipts, fraud cases, signed lists,
+/// mailbox. Keys and ids are raw bytes; times are unix seconds.
+const COUPONS_AND_MAILBOX: &str = "
+CREATE TABLE signed_documents (
+    kind TEXT PRIMARY KEY NOT NULL,
+    issued_at INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+) STRICT;
+CREATE TABLE brands (
+    id INTEGER PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE TABLE products (
+    sku INTEGER PRIMARY KEY NOT NULL,
+    brand INTEGER NOT NULL REFERENCES brands(id),
+    name TEXT NOT NULL,
+    price_krw INTEGER NOT NULL CHECK (price_krw > 0),
+    value_krw INTEGER NOT NULL CHECK (value_krw >= 0),
+    stored_value INTEGER NOT NULL CHECK (stored_value IN (0, 1)),
+    validity_days INTEGER NOT NULL CHECK (validity_days > 0)
+) STRICT;
+INSERT INTO brands (id, name) VALUES (1, '별다방 커피'), (2, '달콤 베이커리'), (3, '눈꽃 아이스크림');
+INSERT INTO products (sku, brand, name, price_krw, value_krw, stored_value, validity_days) VALUES
+    (1001, 1, '아메리카노 Tall', 4500, 0, 0, 93),
+    (1002, 1, '카페 라떼 Tall', 5000, 0, 0, 93),
+    (1901, 1, '금액권 10,000원', 10000, 10000, 1, 1825),
+    (2001, 2, '조각 케이크', 6500, 0, 0, 60),
+    (3001, 3, '아이스크림 파인트', 9800, 0, 0, 93);
+CREATE TABLE devices (
+    public_key BLOB PRIMARY KEY NOT NULL CHECK (length(public_key) = 32),
+    display_name TEXT NOT NULL,
+    registered_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE merchants (
+    id INTEGER PRIMARY KEY NOT NULL,
+    brand INTEGER NOT NULL REFERENCES brands(id),
+    public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),
+    name TEXT NOT NULL,
+    registered_at INTEGER NOT NULL,
+    approved_at INTEGER
+) STRICT;
+CREATE TABLE vouchers (
+    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+    order_id BLOB NOT NULL UNIQUE,
+    sku INTEGER NOT NULL REFERENCES products(sku),
+    brand INTEGER NOT NULL REFERENCES brands(id),
+    holder BLOB NOT NULL,
+    buyer BLOB NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    mailbox_id INTEGER NOT NULL,
+    spent_by BLOB,
+    revoked_at INTEGER
+) STRICT;
+CREATE INDEX vouchers_revoked_by_brand ON vouchers (brand) WHERE revoked_at IS NOT NULL;
+CREATE TABLE receipts (
+    receipt_id BLOB PRIMARY KEY NOT NULL CHECK (length(receipt_id) = 16),
+    voucher_id BLOB NOT NULL REFERENCES vouchers(id),
+    merchant_id INTEGER NOT NULL REFERENCES merchants(id),
+    channel TEXT NOT NULL CHECK (channel IN ('online', 'reconciliation')),
+    outcome TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    received_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX receipts_by_voucher ON receipts (voucher_id);
+CREATE TABLE fraud_cases (
+    id INTEGER PRIMARY KEY NOT NULL,
+    voucher_id BLOB NOT NULL REFERENCES vouchers(id),
+    kind TEXT NOT NULL,
+    first_receipt BLOB NOT NULL REFERENCES receipts(receipt_id),
+    second_receipt BLOB NOT NULL UNIQUE REFERENCES receipts(receipt_id),
+    opened_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE revocation_lists (
+    brand INTEGER PRIMARY KEY NOT NULL REFERENCES brands(id),
+    issued_at INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+) STRICT;
+CREATE TABLE expiry_extensions (
+    id INTEGER PRIMARY KEY NOT NULL,
+    issued_at INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+) STRICT;
+CREATE TABLE mailbox (
+    id INTEGER PRIMARY KEY NOT NULL,
+    recipient BLOB NOT NULL,
+    envelope BLOB NOT NULL,
+    stored_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX mailbox_by_recipient ON mailbox (recipient, id);
+CREATE TABLE mailbox_challenges (
+    challenge BLOB PRIMARY KEY NOT NULL,
+    recipient BLOB NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT;
+";
 
 /// Why the database could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +129,9 @@ pub enum DbError {
     /// The connection mutex was poisoned by a panic in another task.
     #[error("database connection is unusable after an earlier failure")]
     Poisoned,
+    /// Stored data does not decode: the database was altered outside the platform.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
     /// A blocking task was cancelled.
     #[error("database task was cancelled")]
     Cancelled,

@@ -1,6 +1,6 @@
 //! The HTTP surface: the API under `/api`, the PWA everywhere else, security headers on all.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use axum::{
     Json, Router,
@@ -12,13 +12,15 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{db::Db, static_files};
+use crate::{api, db::Db, static_files};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub(crate) struct AppState {
     pub(crate) db: Db,
     pub(crate) dist: PathBuf,
+    pub(crate) signing: Arc<api::Signing>,
+    pub(crate) operator_token: Option<Arc<str>>,
 }
 
 /// The app may run wasm and talk to relays over WebSocket; nothing inline, nothing from elsewhere.
@@ -30,6 +32,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health))
+        .merge(api::routes(&state))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .fallback(static_files::serve)
         .layer(middleware::from_fn(security_headers))

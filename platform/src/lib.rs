@@ -2,10 +2,18 @@
 //!
 //! The binary is a thin shell over [`run`]; tests spawn the binary itself.
 
+mod api;
 pub mod config;
+pub mod coupons;
 pub mod db;
+pub mod error;
 mod http;
+pub mod keys;
+pub mod mailbox;
+pub mod registry;
+pub mod signatures;
 mod static_files;
+pub mod wire;
 
 use std::io::Write as _;
 
@@ -18,6 +26,19 @@ pub async fn run(config: config::Config, shutdown: impl Future<Output = ()> + Se
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let db = db::Db::open(&config.data_dir)
         .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?;
+    let key_paths = keys::KeyPaths {
+        root: config.root_key.clone(),
+        issuer: config.issuer_key.clone(),
+        platform: config.platform_key.clone(),
+    };
+    let keys = keys::PlatformKeys::load_or_generate(&config.data_dir, &key_paths).context("cannot load the keys")?;
+    let (keys, trust) = db
+        .with(move |connection| {
+            let trust = keys.trust_list(connection, wire::now());
+            Ok((keys, trust))
+        })
+        .await?;
+    let signing = std::sync::Arc::new(api::Signing { keys, trust: trust.context("cannot make the trust list")? });
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(dist = %config.dist.display(), "no index.html in the PWA directory: build it with `cargo xtask run`");
     }
@@ -29,37 +50,49 @@ pub async fn run(config: config::Config, shutdown: impl Future<Output = ()> + Se
     let mut stdout = std::io::stdout();
     writeln!(stdout, "platform listening on http://{address}")?;
     stdout.flush()?;
-    let app = http::router(http::AppState { db, dist: config.dist });
+    let operator_token = config.operator_token.map(std::sync::Arc::from);
+    let app = http::router(http::AppState { db, dist: config.dist, signing, operator_token });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("platform stopped");
     Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
+///
+/// The handlers are installed when this is called, not when the future is first polled, so a
+/// signal that arrives just after the "listening" line still shuts down gracefully. Call it
+/// inside the runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |listener: std::io::Result<tokio::signal::unix::Signal>, name: &'static str| async move {
+                match listener {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "cannot listen for {name}");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            let (interrupt, terminate) = signals;
+            tokio::select! {
+                () = wait(interrupt, "SIGINT") => {},
+                () = wait(terminate, "SIGTERM") => {},
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -92,7 +92,23 @@ fn help_documents_every_option() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_platform")).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for option in ["--listen", "--data-dir", "--dist", "PLATFORM_LISTEN", "PLATFORM_DATA_DIR", "PLATFORM_DIST"] {
+    let options = [
+        "--listen",
+        "--data-dir",
+        "--dist",
+        "--operator-token",
+        "--root-key",
+        "--issuer-key",
+        "--platform-key",
+        "PLATFORM_LISTEN",
+        "PLATFORM_DATA_DIR",
+        "PLATFORM_DIST",
+        "PLATFORM_OPERATOR_TOKEN",
+        "PLATFORM_ROOT_KEY",
+        "PLATFORM_ISSUER_KEY",
+        "PLATFORM_PLATFORM_KEY",
+    ];
+    for option in options {
         assert!(help.contains(option), "--help lacks {option}:\n{help}");
     }
 }

@@ -1,0 +1,479 @@
+//! Gift coupons on the platform: issuing, revocation lists, online redemption and reconciliation.
+//!
+//! Plain functions over a SQLite connection; each takes the time as an argument and does its
+//! writes in one transaction. The HTTP handlers in `api` only decode, call and encode.
+
+use crypto::{
+    extension::{VerifiedExpiryExtension, effective_expiry},
+    keys::{DeviceKey, PublicKey},
+    presentation::Scanned,
+    receipt::RedemptionReceipt,
+    revocation::RevocationList,
+    trust::VerifiedTrustList,
+    voucher::{BrandId, Flags, Voucher, VoucherId, VoucherTerms},
+};
+use rand_core::CryptoRngCore;
+use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
+
+use crate::{error::ApiError, signatures};
+
+/// How far a merchant's clock may be off when it redeems online, either way, in seconds.
+pub const ONLINE_CLOCK_TOLERANCE_SECS: u64 = 120;
+/// Clock tolerance for the expiry of a receipt uploaded at reconciliation.
+pub const RECONCILE_CLOCK_TOLERANCE_SECS: u64 = 300;
+/// A cached revocation list older than this is signed afresh when asked for.
+pub const REVOCATION_LIST_REFRESH_SECS: u64 = 3600;
+
+/// SQLite stores signed 64-bit integers; times and ids past `i64::MAX` saturate.
+pub(crate) fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn uint(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// A product as the catalogue lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Product {
+    /// Stock-keeping unit; the voucher's `sku`.
+    pub sku: u32,
+    /// The brand that redeems it.
+    pub brand: u32,
+    /// Name shown in the app.
+    pub name: String,
+    /// Price in KRW.
+    pub price_krw: u32,
+    /// Stored value in KRW (0 for an item coupon).
+    pub value_krw: u32,
+    /// Whether it is a stored-value denomination.
+    pub stored_value: bool,
+    /// Days from issue to expiry.
+    pub validity_days: u32,
+}
+
+/// Looks a product up by SKU.
+pub fn product(connection: &Connection, sku: u32) -> Result<Option<Product>, ApiError> {
+    Ok(connection
+        .query_row(
+            "SELECT sku, brand, name, price_krw, value_krw, stored_value, validity_days FROM products WHERE sku = ?1",
+            params![sku],
+            product_row,
+        )
+        .optional()?)
+}
+
+pub(crate) fn product_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
+    Ok(Product {
+        sku: row.get(0)?,
+        brand: row.get(1)?,
+        name: row.get(2)?,
+        price_krw: row.get(3)?,
+        value_krw: row.get(4)?,
+        stored_value: row.get(5)?,
+        validity_days: row.get(6)?,
+    })
+}
+
+/// A buy or gift order.
+#[derive(Debug, Clone)]
+pub struct Order {
+    /// The client's idempotency key: a retry with the same id returns the same voucher.
+    pub order_id: [u8; 16],
+    /// What is bought.
+    pub sku: u32,
+    /// The paying device.
+    pub buyer: PublicKey,
+    /// The device the voucher is bound to (the buyer for a purchase for oneself).
+    pub recipient: PublicKey,
+}
+
+/// The voucher of an order, and whether this call issued it (false on a retry).
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The signed voucher.
+    pub voucher: Voucher,
+    /// The mailbox entry that delivered it.
+    pub mailbox_id: i64,
+    /// True when this call issued it; false when it answers a retry.
+    pub created: bool,
+}
+
+/// Issues a holder-bound voucher for `order` and seals it into the recipient's mailbox, in one
+/// transaction. Retrying the same order returns the same voucher; reusing its id for another
+/// order is a conflict.
+pub fn issue(
+    connection: &mut Connection,
+    issuer: &DeviceKey,
+    order: &Order,
+    now: u64,
+    rng: &mut impl CryptoRngCore,
+) -> Result<Issued, ApiError> {
+    let transaction = connection.transaction()?;
+    if let Some(issued) = existing_order(&transaction, order)? {
+        return Ok(issued);
+    }
+    for (role, key) in [("buyer", order.buyer), ("recipient", order.recipient)] {
+        if !crate::registry::device_exists(&transaction, &key)? {
+            return Err(ApiError::NotFound(format!("{role}: no device registered with this key")));
+        }
+    }
+    let product = product(&transaction, order.sku)?
+        .ok_or_else(|| ApiError::NotFound(format!("sku {}: no such product", order.sku)))?;
+    let flags = if product.stored_value { Flags::STORED_VALUE } else { Flags::NONE };
+    let terms = VoucherTerms {
+        sku: product.sku,
+        brand: BrandId(product.brand),
+        value: product.value_krw,
+        issued_at: now,
+        expires_at: now.saturating_add(u64::from(product.validity_days) * 86_400),
+        flags,
+        holder: Some(order.recipient),
+    };
+    let voucher = Voucher::issue(issuer, VoucherId::random(rng), terms)
+        .map_err(|error| ApiError::bad(format!("cannot issue: {error}")))?;
+    let sealed = crypto::seal::seal(&order.recipient, voucher.to_bytes(), rng)
+        .map_err(|error| ApiError::bad(format!("cannot seal the voucher: {error}")))?;
+    let mailbox_id = crate::mailbox::put(&transaction, &order.recipient, &sealed, now)?;
+    transaction.execute(
+        "INSERT INTO vouchers (id, order_id, sku, brand, holder, buyer, issued_at, expires_at, bytes, mailbox_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            voucher.id().0,
+            order.order_id,
+            product.sku,
+            product.brand,
+            order.recipient.to_bytes(),
+            order.buyer.to_bytes(),
+            int(terms.issued_at),
+            int(terms.expires_at),
+            voucher.to_bytes(),
+            mailbox_id,
+        ],
+    )?;
+    transaction.commit()?;
+    Ok(Issued { voucher, mailbox_id, created: true })
+}
+
+fn existing_order(transaction: &Transaction<'_>, order: &Order) -> Result<Option<Issued>, ApiError> {
+    let row: Option<(Vec<u8>, Vec<u8>, u32, i64)> = transaction
+        .query_row(
+            "SELECT bytes, buyer, sku, mailbox_id FROM vouchers WHERE order_id = ?1",
+            params![order.order_id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .optional()?;
+    let Some((bytes, buyer, sku, mailbox_id)) = row else { return Ok(None) };
+    let voucher = stored_voucher(&bytes)?;
+    if buyer != order.buyer.to_bytes() || sku != order.sku || voucher.terms().holder != Some(order.recipient) {
+        return Err(ApiError::Conflict("order id already used for a different order".into()));
+    }
+    Ok(Some(Issued { voucher, mailbox_id, created: false }))
+}
+
+fn stored_voucher(bytes: &[u8]) -> Result<Voucher, ApiError> {
+    Voucher::from_bytes(bytes).map_err(|error| {
+        ApiError::Internal(crate::db::DbError::Corrupt(format!("stored voucher does not decode: {error}")))
+    })
+}
+
+/// Revokes voucher `id` (a refund or re-issue) and drops its brand's cached revocation list, in
+/// one transaction. Revoking twice is harmless.
+pub fn revoke(connection: &mut Connection, id: &VoucherId, now: u64) -> Result<u32, ApiError> {
+    let transaction = connection.transaction()?;
+    let brand: Option<u32> = transaction
+        .query_row("SELECT brand FROM vouchers WHERE id = ?1", params![id.0], |row| row.get(0))
+        .optional()?;
+    let brand = brand.ok_or_else(|| ApiError::NotFound("no such voucher".into()))?;
+    transaction.execute(
+        "UPDATE vouchers SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![id.0, int(now)],
+    )?;
+    transaction.execute("DELETE FROM revocation_lists WHERE brand = ?1", params![brand])?;
+    transaction.commit()?;
+    Ok(brand)
+}
+
+/// The signed revocation list of one brand: the cached one unless it is older than
+/// [`REVOCATION_LIST_REFRESH_SECS`], else a fresh one, cached.
+pub fn revocation_list(
+    connection: &mut Connection,
+    platform: &DeviceKey,
+    brand: u32,
+    now: u64,
+) -> Result<(u64, Vec<u8>), ApiError> {
+    let transaction = connection.transaction()?;
+    let known: bool =
+        transaction.query_row("SELECT EXISTS (SELECT 1 FROM brands WHERE id = ?1)", params![brand], |row| row.get(0))?;
+    if !known {
+        return Err(ApiError::NotFound(format!("brand {brand}: no such brand")));
+    }
+    let cached: Option<(i64, Vec<u8>)> = transaction
+        .query_row("SELECT issued_at, bytes FROM revocation_lists WHERE brand = ?1", params![brand], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    if let Some((issued_at, bytes)) = cached
+        && now.saturating_sub(uint(issued_at)) < REVOCATION_LIST_REFRESH_SECS
+    {
+        return Ok((uint(issued_at), bytes));
+    }
+    let mut statement =
+        transaction.prepare("SELECT id FROM vouchers WHERE brand = ?1 AND revoked_at IS NOT NULL")?;
+    let ids = statement
+        .query_map(params![brand], |row| row.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(statement);
+    let revoked = ids
+        .into_iter()
+        .filter_map(|id| <[u8; 16]>::try_from(id).ok())
+        .map(|id| (BrandId(brand), VoucherId(id)));
+    let list = RevocationList::new(now, [BrandId(brand)], revoked);
+    let bytes = list.sign(platform).map_err(|error| ApiError::LimitReached(format!("revocation list: {error}")))?;
+    transaction.execute(
+        "INSERT OR REPLACE INTO revocation_lists (brand, issued_at, bytes) VALUES (?1, ?2, ?3)",
+        params![brand, int(now), bytes],
+    )?;
+    transaction.commit()?;
+    Ok((now, bytes))
+}
+
+/// The stored expiry extensions, verified against the trust list.
+pub fn extensions(connection: &Connection, trust: &VerifiedTrustList) -> Result<Vec<VerifiedExpiryExtension>, ApiError> {
+    let mut statement = connection.prepare("SELECT bytes FROM expiry_extensions ORDER BY id")?;
+    let rows = statement.query_map([], |row| row.get::<_, Vec<u8>>(0))?.collect::<Result<Vec<_>, _>>()?;
+    rows.iter()
+        .map(|bytes| {
+            VerifiedExpiryExtension::from_bytes(bytes, trust).map_err(|error| {
+                ApiError::Internal(crate::db::DbError::Corrupt(format!("stored expiry extension: {error}")))
+            })
+        })
+        .collect()
+}
+
+/// What happened to one receipt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The redemption counts: the voucher is spent by this receipt.
+    Accepted,
+    /// The voucher was already spent by another receipt: a fraud case holds both.
+    DoubleRedemption {
+        /// The fraud case.
+        fraud_case: i64,
+    },
+    /// The receipt does not count; nothing was stored.
+    Refused {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Which channel a receipt came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The merchant is online: the platform decides before the goods are handed over.
+    Online,
+    /// Uploaded after an offline redemption.
+    Reconciliation,
+}
+
+impl Channel {
+    fn as_str(self) -> &'static str {
+        match self {
+            Channel::Online => "online",
+            Channel::Reconciliation => "reconciliation",
+        }
+    }
+}
+
+/// Everything a receipt is checked against besides the database.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiptContext<'a> {
+    /// The platform's expiry extensions, verified.
+    pub extensions: &'a [VerifiedExpiryExtension],
+    /// Unix seconds at the platform.
+    pub now: u64,
+}
+
+/// Processes receipts in one transaction: each gets an outcome, in order. Signatures are checked
+/// first, all in one batch. Retrying a receipt returns its stored outcome.
+///
+/// Online: a spent voucher is refused (nothing stored). Reconciliation: a spent voucher opens a
+/// fraud case holding both receipts, hence both holder-signed presentations.
+pub fn process_receipts(
+    connection: &mut Connection,
+    receipts: &[RedemptionReceipt],
+    channel: Channel,
+    context: ReceiptContext<'_>,
+) -> Result<Vec<Outcome>, ApiError> {
+    let checked = signatures::verify_receipts(receipts);
+    let transaction = connection.transaction()?;
+    let mut outcomes = Vec::with_capacity(receipts.len());
+    for (receipt, signatures) in receipts.iter().zip(checked) {
+        let outcome = match signatures {
+            Err(error) => Outcome::Refused { reason: error.to_string() },
+            Ok(()) => process_one(&transaction, receipt, channel, context)?,
+        };
+        outcomes.push(outcome);
+    }
+    transaction.commit()?;
+    Ok(outcomes)
+}
+
+fn refused(reason: impl Into<String>) -> Result<Outcome, ApiError> {
+    Ok(Outcome::Refused { reason: reason.into() })
+}
+
+fn process_one(
+    transaction: &Transaction<'_>,
+    receipt: &RedemptionReceipt,
+    channel: Channel,
+    context: ReceiptContext<'_>,
+) -> Result<Outcome, ApiError> {
+    let receipt_id = receipt.receipt_id().0;
+    let stored: Option<(Vec<u8>, String)> = transaction
+        .query_row("SELECT bytes, outcome FROM receipts WHERE receipt_id = ?1", params![receipt_id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    if let Some((bytes, outcome)) = stored {
+        if bytes != receipt.to_bytes() {
+            return refused("receipt id already used by another receipt");
+        }
+        return stored_outcome(transaction, &receipt_id, &outcome);
+    }
+    let voucher = receipt.scanned().voucher();
+    let merchant: Option<(u32, Vec<u8>, Option<i64>)> = transaction
+        .query_row(
+            "SELECT brand, public_key, approved_at FROM merchants WHERE id = ?1",
+            params![receipt.merchant().0],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let Some((brand, merchant_key, approved_at)) = merchant else {
+        return refused("unknown merchant");
+    };
+    if merchant_key != receipt.merchant_key().to_bytes() {
+        return refused("receipt not signed with the merchant's registered key");
+    }
+    if approved_at.is_none() {
+        return refused("merchant not approved yet");
+    }
+    if brand != voucher.terms().brand.0 {
+        return refused(format!("voucher is for brand {}, merchant redeems brand {brand}", voucher.terms().brand.0));
+    }
+    let row = transaction
+        .query_row("SELECT bytes, spent_by, revoked_at FROM vouchers WHERE id = ?1", params![voucher.id().0], |row| {
+            Ok(VoucherState { bytes: row.get(0)?, spent_by: row.get(1)?, revoked_at: row.get(2)? })
+        })
+        .optional()?;
+    let Some(VoucherState { bytes: issued_bytes, spent_by, revoked_at }) = row else {
+        return refused("voucher not issued by this platform");
+    };
+    if issued_bytes != voucher.to_bytes() {
+        return refused("voucher differs from the one this platform issued");
+    }
+    let redeemed_at = receipt.redeemed_at();
+    if revoked_at.is_some_and(|revoked_at| uint(revoked_at) <= redeemed_at) {
+        return refused("voucher revoked");
+    }
+    let tolerance = match channel {
+        Channel::Online => ONLINE_CLOCK_TOLERANCE_SECS,
+        Channel::Reconciliation => RECONCILE_CLOCK_TOLERANCE_SECS,
+    };
+    let expires = effective_expiry(voucher.terms(), context.extensions);
+    if redeemed_at > expires.saturating_add(tolerance) {
+        return refused(format!("voucher expired at {expires}"));
+    }
+    if channel == Channel::Online {
+        if context.now.abs_diff(redeemed_at) > ONLINE_CLOCK_TOLERANCE_SECS {
+            return refused("receipt time is too far from the platform's clock for an online redemption");
+        }
+        if let Scanned::Presentation(presentation) = receipt.scanned()
+            && !presentation.is_fresh(context.now, ONLINE_CLOCK_TOLERANCE_SECS)
+        {
+            return refused("presentation is stale");
+        }
+    }
+    match spent_by {
+        None => {
+            transaction.execute(
+                "UPDATE vouchers SET spent_by = ?2 WHERE id = ?1 AND spent_by IS NULL",
+                params![voucher.id().0, receipt_id],
+            )?;
+            insert_receipt(transaction, receipt, channel, "accepted", context.now)?;
+            Ok(Outcome::Accepted)
+        }
+        Some(_) if channel == Channel::Online => refused("voucher already redeemed"),
+        Some(first) => {
+            insert_receipt(transaction, receipt, channel, "double_redemption", context.now)?;
+            let kind = fraud_kind(transaction, &first, receipt)?;
+            transaction.execute(
+                "INSERT INTO fraud_cases (voucher_id, kind, first_receipt, second_receipt, opened_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![voucher.id().0, kind, first, receipt_id, int(context.now)],
+            )?;
+            Ok(Outcome::DoubleRedemption { fraud_case: transaction.last_insert_rowid() })
+        }
+    }
+}
+
+/// What reconciliation needs of a stored voucher.
+struct VoucherState {
+    bytes: Vec<u8>,
+    spent_by: Option<Vec<u8>>,
+    revoked_at: Option<i64>,
+}
+
+fn insert_receipt(
+    transaction: &Transaction<'_>,
+    receipt: &RedemptionReceipt,
+    channel: Channel,
+    outcome: &str,
+    now: u64,
+) -> Result<(), ApiError> {
+    transaction.execute(
+        "INSERT INTO receipts (receipt_id, voucher_id, merchant_id, channel, outcome, bytes, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            receipt.receipt_id().0,
+            receipt.voucher_id().0,
+            receipt.merchant().0,
+            channel.as_str(),
+            outcome,
+            receipt.to_bytes(),
+            int(now),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Two holder-signed presentations at different counters prove the holder presented twice; the
+/// same counter twice is one presentation replayed (a copied screen); bearer vouchers prove nothing
+/// about who presented them.
+fn fraud_kind(transaction: &Transaction<'_>, first: &[u8], second: &RedemptionReceipt) -> Result<&'static str, ApiError> {
+    let first_bytes: Vec<u8> =
+        transaction.query_row("SELECT bytes FROM receipts WHERE receipt_id = ?1", params![first], |row| row.get(0))?;
+    let first = RedemptionReceipt::from_bytes(&first_bytes)
+        .map_err(|error| ApiError::Internal(crate::db::DbError::Corrupt(format!("stored receipt: {error}"))))?;
+    Ok(match (first.scanned(), second.scanned()) {
+        (Scanned::Presentation(a), Scanned::Presentation(b)) if a.counter() != b.counter() => "holder_presented_twice",
+        (Scanned::Presentation(_), Scanned::Presentation(_)) => "presentation_replayed",
+        _ => "bearer_redeemed_twice",
+    })
+}
+
+fn stored_outcome(transaction: &Transaction<'_>, receipt_id: &[u8; 16], outcome: &str) -> Result<Outcome, ApiError> {
+    match outcome {
+        "accepted" => Ok(Outcome::Accepted),
+        _ => {
+            let fraud_case: i64 = transaction.query_row(
+                "SELECT id FROM fraud_cases WHERE second_receipt = ?1",
+                params![receipt_id],
+                |row| row.get(0),
+            )?;
+            Ok(Outcome::DoubleRedemption { fraud_case })
+        }
+    }
+}

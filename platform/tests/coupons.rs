@@ -1,0 +1,294 @@
+//! The coupon life cycle over real HTTP against the spawned platform with a fresh SQLite.
+
+mod support;
+
+use crypto::{
+    OfflineContext, OfflinePolicy,
+    extension::VerifiedExpiryExtension,
+    keys::{Context, DeviceKey, PublicKey},
+    ledger::MemoryLedger,
+    presentation::{Presentation, Scanned},
+    receipt::{Merchant, MerchantId, RedemptionReceipt},
+    revocation::{RevocationStatus, VerifiedRevocationList},
+    trust::VerifiedTrustList,
+    verify_offline,
+    voucher::{BrandId, Flags, Voucher},
+};
+use rand_core::OsRng;
+use serde_json::{Value, json};
+use support::{Platform, b64, now, unb64};
+
+const AMERICANO: u32 = 1001;
+const GIFT_CARD: u32 = 1901;
+const COFFEE_BRAND: u32 = 1;
+
+struct World {
+    platform: Platform,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    trust: VerifiedTrustList,
+}
+
+impl World {
+    async fn start() -> Self {
+        let (dist, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let platform = Platform::spawn_operated(dist.path(), data.path());
+        let (status, body) = platform.get("/api/trust-list").await;
+        assert_eq!(status, 200, "{body}");
+        let root = PublicKey::from_bytes(&unb64(&body["root_key"]).try_into().unwrap()).unwrap();
+        let trust = VerifiedTrustList::from_bytes(&unb64(&body["list"]), &root).unwrap();
+        assert_eq!(body["issued_at"].as_u64(), Some(trust.list().issued_at));
+        assert!(body["age_secs"].as_u64().unwrap() <= 5, "{body}");
+        Self { platform, _dirs: (dist, data), trust }
+    }
+
+    async fn device(&self, name: &str) -> DeviceKey {
+        let key = DeviceKey::generate(&mut OsRng);
+        let body = json!({"public_key": b64(&key.public().to_bytes()), "display_name": name});
+        let (status, answer) = self.platform.post("/api/devices", &body).await;
+        assert_eq!(status, 201, "{answer}");
+        key
+    }
+
+    async fn merchant(&self, name: &str) -> Merchant {
+        let key = DeviceKey::generate(&mut OsRng);
+        let body = json!({"brand": COFFEE_BRAND, "public_key": b64(&key.public().to_bytes()), "name": name});
+        let (status, answer) = self.platform.post("/api/merchants", &body).await;
+        assert_eq!((status, answer["status"].as_str()), (201, Some("pending")), "{answer}");
+        let id = answer["id"].as_u64().unwrap();
+        let (status, answer) = self.platform.operator_post(&format!("/api/operator/merchants/{id}/approve"), &json!({})).await;
+        assert_eq!((status, answer["status"].as_str()), (200, Some("approved")), "{answer}");
+        Merchant::new(MerchantId(id as u32), BrandId(COFFEE_BRAND), key)
+    }
+
+    async fn gift(&self, sku: u32, buyer: &DeviceKey, recipient: &DeviceKey) -> (u16, Value) {
+        let mut order_id = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut OsRng, &mut order_id);
+        self.gift_order(&order_id, sku, buyer, recipient).await
+    }
+
+    async fn gift_order(&self, order_id: &[u8; 16], sku: u32, buyer: &DeviceKey, recipient: &DeviceKey) -> (u16, Value) {
+        let body = json!({
+            "order_id": b64(order_id),
+            "sku": sku,
+            "buyer": b64(&buyer.public().to_bytes()),
+            "recipient": b64(&recipient.public().to_bytes()),
+        });
+        self.platform.post("/api/gifts", &body).await
+    }
+
+    async fn revocations(&self) -> VerifiedRevocationList {
+        let (status, body) = self.platform.get(&format!("/api/brands/{COFFEE_BRAND}/revocations")).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["age_secs"].as_u64().unwrap() <= 5, "{body}");
+        VerifiedRevocationList::from_bytes(&unb64(&body["list"]), &self.trust).unwrap()
+    }
+
+    /// The merchant's device verifies the holder's presentation offline and records a receipt.
+    async fn redeem_offline(&self, merchant: &Merchant, ledger: &mut MemoryLedger, presentation: &Presentation) -> RedemptionReceipt {
+        let revocations = self.revocations().await;
+        let extensions: Vec<VerifiedExpiryExtension> = Vec::new();
+        let context = OfflineContext {
+            merchant,
+            trust: &self.trust,
+            revocations: &revocations,
+            extensions: &extensions,
+            policy: OfflinePolicy::default(),
+        };
+        let accepted = verify_offline(&presentation.to_qr_text(), &context, &*ledger, now()).await.unwrap();
+        accepted.record(ledger, merchant, &mut OsRng).await.unwrap()
+    }
+
+    async fn mailbox(&self, recipient: &DeviceKey, action: &str, extra: Value) -> (u16, Value) {
+        let key = b64(&recipient.public().to_bytes());
+        let (status, body) = self.platform.post(&format!("/api/mailbox/{key}/challenge"), &json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        let challenge = unb64(&body["challenge"]);
+        let mut message = challenge.clone();
+        message.extend_from_slice(&recipient.public().to_bytes());
+        let signature = recipient.sign(Context::MAILBOX_CHALLENGE, &message);
+        let mut request = json!({"challenge": b64(&challenge), "signature": b64(&signature.to_bytes())});
+        if let (Some(request), Some(extra)) = (request.as_object_mut(), extra.as_object()) {
+            request.extend(extra.clone());
+        }
+        self.platform.post(&format!("/api/mailbox/{key}/{action}"), &request).await
+    }
+
+    async fn reconcile(&self, receipts: &[&RedemptionReceipt]) -> Vec<Value> {
+        let body = json!({"receipts": receipts.iter().map(|r| b64(r.to_bytes())).collect::<Vec<_>>()});
+        let (status, answer) = self.platform.post("/api/reconciliation", &body).await;
+        assert_eq!(status, 200, "{answer}");
+        answer["outcomes"].as_array().unwrap().clone()
+    }
+}
+
+fn voucher_of(answer: &Value) -> Voucher {
+    Voucher::from_bytes(&unb64(&answer["voucher"])).unwrap()
+}
+
+#[tokio::test]
+async fn catalogue_lists_the_korean_examples() {
+    let world = World::start().await;
+    let (status, body) = world.platform.get("/api/catalogue").await;
+    assert_eq!(status, 200);
+    let products: Vec<&Value> =
+        body["brands"].as_array().unwrap().iter().flat_map(|brand| brand["products"].as_array().unwrap()).collect();
+    let named = |name: &str| *products.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{name} missing: {body}"));
+    assert_eq!(named("아메리카노 Tall")["price_krw"], 4500);
+    assert_eq!(named("조각 케이크")["stored_value"], false);
+    assert_eq!(named("아이스크림 파인트")["value_krw"], 0);
+    let card = named("금액권 10,000원");
+    assert_eq!((card["stored_value"].as_bool(), card["value_krw"].as_u64()), (Some(true), Some(10_000)));
+}
+
+#[tokio::test]
+async fn a_gift_is_issued_delivered_redeemed_online_once_and_retries_are_idempotent() {
+    let world = World::start().await;
+    let (alice, bob) = (world.device("김민지").await, world.device("이준호").await);
+    let merchant = world.merchant("별다방 강남점").await;
+
+    let mut order_id = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut OsRng, &mut order_id);
+    let (status, issued) = world.gift_order(&order_id, AMERICANO, &bob, &alice).await;
+    assert_eq!(status, 201, "{issued}");
+    let voucher = voucher_of(&issued);
+    assert_eq!(voucher.terms().holder, Some(alice.public()));
+    assert_eq!((voucher.terms().sku, voucher.terms().brand), (AMERICANO, BrandId(COFFEE_BRAND)));
+    assert_eq!(issued["qr_text"].as_str(), Some(voucher.to_qr_text().as_str()));
+    assert!(world.trust.issuers_with_kid(voucher.kid()).any(|issuer| voucher.verify_issuer(&issuer.key).is_ok()));
+
+    // A retry of the order returns the same voucher and delivers nothing new.
+    let (status, again) = world.gift_order(&order_id, AMERICANO, &bob, &alice).await;
+    assert_eq!((status, &again["voucher"]), (200, &issued["voucher"]));
+    let (status, conflict) = world.gift_order(&order_id, GIFT_CARD, &bob, &alice).await;
+    assert_eq!((status, conflict["error"].as_str()), (409, Some("conflict")));
+
+    // Alice's mailbox holds the voucher, sealed to her key; acknowledged, it is gone.
+    let (status, fetched) = world.mailbox(&alice, "fetch", json!({})).await;
+    assert_eq!(status, 200, "{fetched}");
+    let envelopes = fetched["envelopes"].as_array().unwrap();
+    assert_eq!(envelopes.len(), 1, "{fetched}");
+    let opened = crypto::seal::open(&alice, &unb64(&envelopes[0]["envelope"])).unwrap();
+    assert_eq!(opened, voucher.to_bytes());
+    let (status, acked) = world.mailbox(&alice, "ack", json!({"ids": [envelopes[0]["id"]]})).await;
+    assert_eq!((status, acked["deleted"].as_u64()), (200, Some(1)));
+    let (_, fetched) = world.mailbox(&alice, "fetch", json!({})).await;
+    assert_eq!(fetched["envelopes"], json!([]));
+
+    // The merchant verifies offline, then redeems online: spent once, the retry says the same.
+    let mut ledger = MemoryLedger::new();
+    let presentation = Presentation::present(&alice, &voucher, now(), 1).unwrap();
+    let receipt = world.redeem_offline(&merchant, &mut ledger, &presentation).await;
+    let body = json!({"receipt": b64(receipt.to_bytes())});
+    let (status, redeemed) = world.platform.post("/api/redemptions", &body).await;
+    assert_eq!((status, redeemed["outcome"].as_str()), (200, Some("accepted")), "{redeemed}");
+    let (status, retried) = world.platform.post("/api/redemptions", &body).await;
+    assert_eq!((status, retried), (200, redeemed));
+
+    // Another counter of the same chain tries the same voucher online: refused, nothing stored.
+    let other = world.merchant("별다방 역삼점").await;
+    let second = Presentation::present(&alice, &voucher, now(), 2).unwrap();
+    let receipt_2 = world.redeem_offline(&other, &mut MemoryLedger::new(), &second).await;
+    let (status, refused) = world.platform.post("/api/redemptions", &json!({"receipt": b64(receipt_2.to_bytes())})).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["message"].as_str(), Some("voucher already redeemed"));
+
+    // Uploading the online receipt at reconciliation changes nothing.
+    let outcomes = world.reconcile(&[&receipt]).await;
+    assert_eq!(outcomes[0]["outcome"], "accepted");
+    let (_, cases) = world.platform.operator_get("/api/operator/fraud-cases").await;
+    assert_eq!(cases["cases"], json!([]));
+
+    // A stored-value denomination: 금액권 10,000원.
+    let (status, card) = world.gift(GIFT_CARD, &bob, &bob).await;
+    assert_eq!(status, 201, "{card}");
+    let card = voucher_of(&card);
+    assert!(card.terms().flags.contains(Flags::STORED_VALUE));
+    assert_eq!(card.terms().value, 10_000);
+}
+
+#[tokio::test]
+async fn double_redemption_offline_is_proven_at_reconciliation() {
+    let world = World::start().await;
+    let (alice, bob) = (world.device("박서연").await, world.device("최도윤").await);
+    let (first_shop, second_shop) = (world.merchant("별다방 홍대점").await, world.merchant("별다방 신촌점").await);
+    let (status, issued) = world.gift(AMERICANO, &bob, &alice).await;
+    assert_eq!(status, 201);
+    let voucher = voucher_of(&issued);
+
+    // Both shops are offline; Alice shows the voucher at each (counters 1 and 2).
+    let first = Presentation::present(&alice, &voucher, now(), 1).unwrap();
+    let second = Presentation::present(&alice, &voucher, now(), 2).unwrap();
+    let receipt_1 = world.redeem_offline(&first_shop, &mut MemoryLedger::new(), &first).await;
+    let receipt_2 = world.redeem_offline(&second_shop, &mut MemoryLedger::new(), &second).await;
+
+    let outcomes = world.reconcile(&[&receipt_1]).await;
+    assert_eq!(outcomes[0]["outcome"], "accepted", "{outcomes:?}");
+    let garbage = json!({"receipts": [b64(receipt_2.to_bytes()), "AAAA", b64(receipt_2.to_bytes())]});
+    let (status, answer) = world.platform.post("/api/reconciliation", &garbage).await;
+    assert_eq!(status, 200, "{answer}");
+    let outcomes = answer["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 3, "every receipt gets an outcome: {answer}");
+    assert_eq!(outcomes[0]["outcome"], "double_redemption");
+    assert_eq!(outcomes[1]["outcome"], "refused");
+    assert!(outcomes[1]["reason"].as_str().unwrap().starts_with("receipt:"), "{answer}");
+    assert_eq!(outcomes[2], outcomes[0].clone().as_object().map(|o| {
+        let mut o = o.clone();
+        o.insert("index".into(), json!(2));
+        Value::Object(o)
+    }).unwrap());
+    let case_id = outcomes[0]["fraud_case"].as_i64().unwrap();
+
+    // Uploading both again: same outcomes, still one case.
+    let again = world.reconcile(&[&receipt_1, &receipt_2]).await;
+    assert_eq!(again[0]["outcome"], "accepted");
+    assert_eq!(again[1]["fraud_case"].as_i64(), Some(case_id));
+
+    let (status, cases) = world.platform.operator_get("/api/operator/fraud-cases").await;
+    assert_eq!(status, 200, "{cases}");
+    let cases = cases["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(cases[0]["kind"], "holder_presented_twice");
+    assert_eq!(unb64(&cases[0]["voucher_id"]), voucher.id().0);
+    let mut counters = Vec::new();
+    for receipt in cases[0]["receipts"].as_array().unwrap() {
+        let receipt = RedemptionReceipt::from_bytes(&unb64(receipt)).unwrap();
+        assert_eq!(receipt.verify(&world.trust), Ok(()));
+        let Scanned::Presentation(presentation) = receipt.scanned() else { panic!("no presentation in {receipt:?}") };
+        assert_eq!(presentation.verify_holder(), Ok(()));
+        counters.push(presentation.counter());
+    }
+    assert_eq!(counters, vec![1, 2]);
+}
+
+#[tokio::test]
+async fn revocation_and_expiry_extensions_are_signed_and_applied() {
+    let world = World::start().await;
+    let (alice, bob) = (world.device("정하은").await, world.device("강지후").await);
+    let merchant = world.merchant("별다방 판교점").await;
+    let (_, issued) = world.gift(AMERICANO, &bob, &alice).await;
+    let voucher = voucher_of(&issued);
+    assert_eq!(world.revocations().await.status(BrandId(COFFEE_BRAND), &voucher.id()), RevocationStatus::NotRevoked);
+    let presentation = Presentation::present(&alice, &voucher, now(), 1).unwrap();
+    let receipt = world.redeem_offline(&merchant, &mut MemoryLedger::new(), &presentation).await;
+
+    let (status, revoked) =
+        world.platform.operator_post(&format!("/api/operator/vouchers/{}/revoke", b64(&voucher.id().0)), &json!({})).await;
+    assert_eq!((status, revoked["brand"].as_u64()), (200, Some(u64::from(COFFEE_BRAND))), "{revoked}");
+    assert_eq!(world.revocations().await.status(BrandId(COFFEE_BRAND), &voucher.id()), RevocationStatus::Revoked);
+    let (status, refused) = world.platform.post("/api/redemptions", &json!({"receipt": b64(receipt.to_bytes())})).await;
+    assert_eq!((status, refused["message"].as_str()), (409, Some("voucher revoked")), "{refused}");
+
+    let expires = voucher.terms().expires_at;
+    let request = json!({"brands": [COFFEE_BRAND], "expiring_from": expires - 10, "expiring_to": expires + 10, "extra_secs": 72 * 3600});
+    let (status, created) = world.platform.operator_post("/api/operator/expiry-extensions", &request).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, listed) = world.platform.get("/api/expiry-extensions").await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["extensions"], json!([created["extension"]]));
+    let extension = VerifiedExpiryExtension::from_bytes(&unb64(&created["extension"]), &world.trust).unwrap();
+    assert_eq!(crypto::extension::effective_expiry(voucher.terms(), &[extension]), expires + 72 * 3600);
+
+    let too_long = json!({"brands": null, "expiring_from": 0, "expiring_to": 1, "extra_secs": 32 * 86_400});
+    let (status, error) = world.platform.operator_post("/api/operator/expiry-extensions", &too_long).await;
+    assert_eq!((status, error["error"].as_str()), (400, Some("bad_request")), "{error}");
+}
