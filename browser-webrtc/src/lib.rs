@@ -1,1 +1,24 @@
-//! The browser side of libp2p's WebRTC private-to-private transport (`/webrtc`), with out-of-band signaling.
+//! The browser side of libp2p's WebRTC private-to-private transport (`/webrtc`), with
+//! out-of-band signaling.
+//!
+//! The modules below are sans-IO: no browser API, clock or random source; time and randomness
+//! are arguments. They build natively (where they are tested) and for `wasm32-unknown-unknown`.
+//! - [`signaling`]: `/webrtc-signaling/0.0.1` messages and the dialer/listener sequences.
+//! - [`framing`]: the data-channel stream frame and the per-stream half-close state machine.
+//! - `oob`: signed, compact offer/answer blobs for QR codes or copy-paste.
+//! - [`addr`]: splitting `/p2p-circuit/webrtc` addresses.
+//!
+//! Implementation notes and citations: `WEBRTC.md` in the shared docs.
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod addr;
+pub mod framing;
+
+mod proto;
+pub mod signaling;
+
+pub use proto::{PrefixError, ProtoError};
