@@ -12,7 +12,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{api, db::Db, static_files};
+use crate::{api, db::Db, error::ApiError, static_files};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -59,13 +59,8 @@ async fn health(State(state): State<AppState>) -> Response {
     response
 }
 
-#[derive(Serialize)]
-struct ApiError {
-    error: &'static str,
-}
-
-async fn api_not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(ApiError { error: "no such API endpoint" })).into_response()
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such API endpoint".into())
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {

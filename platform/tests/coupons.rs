@@ -3,127 +3,19 @@
 mod support;
 
 use crypto::{
-    OfflineContext, OfflinePolicy,
     extension::VerifiedExpiryExtension,
-    keys::{Context, DeviceKey, PublicKey},
     ledger::MemoryLedger,
     presentation::{Presentation, Scanned},
-    receipt::{Merchant, MerchantId, RedemptionReceipt},
-    revocation::{RevocationStatus, VerifiedRevocationList},
-    trust::VerifiedTrustList,
-    verify_offline,
-    voucher::{BrandId, Flags, Voucher},
+    receipt::RedemptionReceipt,
+    revocation::RevocationStatus,
+    voucher::{BrandId, Flags},
 };
 use rand_core::OsRng;
 use serde_json::{Value, json};
-use support::{Platform, b64, now, unb64};
-
-const AMERICANO: u32 = 1001;
-const GIFT_CARD: u32 = 1901;
-const COFFEE_BRAND: u32 = 1;
-
-struct World {
-    platform: Platform,
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
-    trust: VerifiedTrustList,
-}
-
-impl World {
-    async fn start() -> Self {
-        let (dist, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let platform = Platform::spawn_operated(dist.path(), data.path());
-        let (status, body) = platform.get("/api/trust-list").await;
-        assert_eq!(status, 200, "{body}");
-        let root = PublicKey::from_bytes(&unb64(&body["root_key"]).try_into().unwrap()).unwrap();
-        let trust = VerifiedTrustList::from_bytes(&unb64(&body["list"]), &root).unwrap();
-        assert_eq!(body["issued_at"].as_u64(), Some(trust.list().issued_at));
-        assert!(body["age_secs"].as_u64().unwrap() <= 5, "{body}");
-        Self { platform, _dirs: (dist, data), trust }
-    }
-
-    async fn device(&self, name: &str) -> DeviceKey {
-        let key = DeviceKey::generate(&mut OsRng);
-        let body = json!({"public_key": b64(&key.public().to_bytes()), "display_name": name});
-        let (status, answer) = self.platform.post("/api/devices", &body).await;
-        assert_eq!(status, 201, "{answer}");
-        key
-    }
-
-    async fn merchant(&self, name: &str) -> Merchant {
-        let key = DeviceKey::generate(&mut OsRng);
-        let body = json!({"brand": COFFEE_BRAND, "public_key": b64(&key.public().to_bytes()), "name": name});
-        let (status, answer) = self.platform.post("/api/merchants", &body).await;
-        assert_eq!((status, answer["status"].as_str()), (201, Some("pending")), "{answer}");
-        let id = answer["id"].as_u64().unwrap();
-        let (status, answer) = self.platform.operator_post(&format!("/api/operator/merchants/{id}/approve"), &json!({})).await;
-        assert_eq!((status, answer["status"].as_str()), (200, Some("approved")), "{answer}");
-        Merchant::new(MerchantId(id as u32), BrandId(COFFEE_BRAND), key)
-    }
-
-    async fn gift(&self, sku: u32, buyer: &DeviceKey, recipient: &DeviceKey) -> (u16, Value) {
-        let mut order_id = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut OsRng, &mut order_id);
-        self.gift_order(&order_id, sku, buyer, recipient).await
-    }
-
-    async fn gift_order(&self, order_id: &[u8; 16], sku: u32, buyer: &DeviceKey, recipient: &DeviceKey) -> (u16, Value) {
-        let body = json!({
-            "order_id": b64(order_id),
-            "sku": sku,
-            "buyer": b64(&buyer.public().to_bytes()),
-            "recipient": b64(&recipient.public().to_bytes()),
-        });
-        self.platform.post("/api/gifts", &body).await
-    }
-
-    async fn revocations(&self) -> VerifiedRevocationList {
-        let (status, body) = self.platform.get(&format!("/api/brands/{COFFEE_BRAND}/revocations")).await;
-        assert_eq!(status, 200, "{body}");
-        assert!(body["age_secs"].as_u64().unwrap() <= 5, "{body}");
-        VerifiedRevocationList::from_bytes(&unb64(&body["list"]), &self.trust).unwrap()
-    }
-
-    /// The merchant's device verifies the holder's presentation offline and records a receipt.
-    async fn redeem_offline(&self, merchant: &Merchant, ledger: &mut MemoryLedger, presentation: &Presentation) -> RedemptionReceipt {
-        let revocations = self.revocations().await;
-        let extensions: Vec<VerifiedExpiryExtension> = Vec::new();
-        let context = OfflineContext {
-            merchant,
-            trust: &self.trust,
-            revocations: &revocations,
-            extensions: &extensions,
-            policy: OfflinePolicy::default(),
-        };
-        let accepted = verify_offline(&presentation.to_qr_text(), &context, &*ledger, now()).await.unwrap();
-        accepted.record(ledger, merchant, &mut OsRng).await.unwrap()
-    }
-
-    async fn mailbox(&self, recipient: &DeviceKey, action: &str, extra: Value) -> (u16, Value) {
-        let key = b64(&recipient.public().to_bytes());
-        let (status, body) = self.platform.post(&format!("/api/mailbox/{key}/challenge"), &json!({})).await;
-        assert_eq!(status, 200, "{body}");
-        let challenge = unb64(&body["challenge"]);
-        let mut message = challenge.clone();
-        message.extend_from_slice(&recipient.public().to_bytes());
-        let signature = recipient.sign(Context::MAILBOX_CHALLENGE, &message);
-        let mut request = json!({"challenge": b64(&challenge), "signature": b64(&signature.to_bytes())});
-        if let (Some(request), Some(extra)) = (request.as_object_mut(), extra.as_object()) {
-            request.extend(extra.clone());
-        }
-        self.platform.post(&format!("/api/mailbox/{key}/{action}"), &request).await
-    }
-
-    async fn reconcile(&self, receipts: &[&RedemptionReceipt]) -> Vec<Value> {
-        let body = json!({"receipts": receipts.iter().map(|r| b64(r.to_bytes())).collect::<Vec<_>>()});
-        let (status, answer) = self.platform.post("/api/reconciliation", &body).await;
-        assert_eq!(status, 200, "{answer}");
-        answer["outcomes"].as_array().unwrap().clone()
-    }
-}
-
-fn voucher_of(answer: &Value) -> Voucher {
-    Voucher::from_bytes(&unb64(&answer["voucher"])).unwrap()
-}
+use support::{
+    b64, now, unb64,
+    world::{AMERICANO, COFFEE_BRAND, GIFT_CARD, World, voucher_of},
+};
 
 #[tokio::test]
 async fn catalogue_lists_the_korean_examples() {

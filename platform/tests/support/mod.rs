@@ -1,6 +1,8 @@
 //! Spawning the real platform binary for integration tests, and a small JSON client for it.
 #![allow(dead_code, unreachable_pub)]
 
+pub(crate) mod world;
+
 use std::{
     io::{BufRead as _, BufReader},
     path::Path,
