@@ -60,6 +60,12 @@ impl Platform {
         Self { url, child, http: reqwest::Client::new() }
     }
 
+    /// Kills the process with SIGKILL (no chance to clean up) and waits for it.
+    pub(crate) fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and returns the exit status.
     pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill runs");

@@ -40,6 +40,12 @@ impl World {
         Self { platform, dirs: (dist, data), trust }
     }
 
+    /// Kills the platform with SIGKILL and starts it again on the same data directory.
+    pub(crate) fn crash_and_restart(&mut self) {
+        self.platform.kill9();
+        self.platform = Platform::spawn_operated(self.dirs.0.path(), self.dirs.1.path());
+    }
+
     pub(crate) async fn device(&self, name: &str) -> DeviceKey {
         let key = DeviceKey::generate(&mut OsRng);
         let body = json!({"public_key": b64(&key.public().to_bytes()), "display_name": name});
