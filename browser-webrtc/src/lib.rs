@@ -5,7 +5,7 @@
 //! are arguments. They build natively (where they are tested) and for `wasm32-unknown-unknown`.
 //! - [`signaling`]: `/webrtc-signaling/0.0.1` messages and the dialer/listener sequences.
 //! - [`framing`]: the data-channel stream frame and the per-stream half-close state machine.
-//! - `oob`: signed, compact offer/answer blobs for QR codes or copy-paste.
+//! - [`oob`]: signed, compact offer/answer blobs for QR codes or copy-paste.
 //! - [`addr`]: splitting `/p2p-circuit/webrtc` addresses.
 //!
 //! Implementation notes and citations: `WEBRTC.md` in the shared docs.
@@ -17,6 +17,7 @@
 
 pub mod addr;
 pub mod framing;
+pub mod oob;
 
 mod proto;
 pub mod signaling;
