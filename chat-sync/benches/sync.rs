@@ -21,7 +21,10 @@ fn item(n: u64) -> Item {
         x ^= x << 17;
         chunk.copy_from_slice(&x.to_le_bytes());
     }
-    Item { time: (1_700_000_000_000 + n * 997) << 16, id }
+    Item {
+        time: (1_700_000_000_000 + n * 997) << 16,
+        id,
+    }
 }
 
 /// Two logs of `LOG_SIZE` messages; each lacks `differences / 2` of the other's, spread evenly.
@@ -48,8 +51,14 @@ fn logs(differences: u64) -> (SortedItems, SortedItems) {
 /// One full reconciliation, initiator 0 against responder 1; returns the initiator's figures
 /// and the number of ids found.
 fn reconcile(a: &SortedItems, b: &SortedItems) -> (Stats, usize) {
-    let sets = [BTreeMap::from([(TOPIC, a.clone())]), BTreeMap::from([(TOPIC, b.clone())])];
-    let mut engines: [SyncEngine<usize>; 2] = [SyncEngine::new(Config::default()), SyncEngine::new(Config::default())];
+    let sets = [
+        BTreeMap::from([(TOPIC, a.clone())]),
+        BTreeMap::from([(TOPIC, b.clone())]),
+    ];
+    let mut engines: [SyncEngine<usize>; 2] = [
+        SyncEngine::new(Config::default()),
+        SyncEngine::new(Config::default()),
+    ];
     let started = engines[0].start_sync(0, 1, TOPIC, a);
     assert!(started.is_ok());
     loop {
@@ -66,7 +75,10 @@ fn reconcile(a: &SortedItems, b: &SortedItems) -> (Stats, usize) {
         }
     }
     while let Some(event) = engines[0].poll_event() {
-        if let Event::Reconciled { need, have, stats, .. } = event {
+        if let Event::Reconciled {
+            need, have, stats, ..
+        } = event
+        {
             return (stats, need.len() + have.len());
         }
     }
@@ -76,7 +88,11 @@ fn reconcile(a: &SortedItems, b: &SortedItems) -> (Stats, usize) {
 fn figures_path() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        });
     target.join("bench-figures").join("chat.json")
 }
 
@@ -85,7 +101,10 @@ fn bench(c: &mut Criterion) {
     for differences in [10u64, 1_000] {
         let (a, b) = logs(differences);
         let (stats, found) = reconcile(&a, &b);
-        assert_eq!(found as u64, differences, "the bench logs must differ by exactly {differences}");
+        assert_eq!(
+            found as u64, differences,
+            "the bench logs must differ by exactly {differences}"
+        );
         println!(
             "sync {LOG_SIZE} vs {LOG_SIZE} messages, {differences} differences: {} round trips, {} bytes initiator→responder, {} bytes responder→initiator",
             stats.round_trips, stats.bytes_sent, stats.bytes_received
@@ -97,11 +116,17 @@ fn bench(c: &mut Criterion) {
             stats.bytes_received,
             stats.bytes_sent + stats.bytes_received
         ));
-        c.bench_function(&format!("sync_100k_diff_{differences}"), |bench| bench.iter(|| reconcile(&a, &b)));
+        c.bench_function(&format!("sync_100k_diff_{differences}"), |bench| {
+            bench.iter(|| reconcile(&a, &b))
+        });
     }
     let json = format!("{{\n{}\n}}\n", entries.join(",\n"));
     let path = figures_path();
-    let written = path.parent().map(std::fs::create_dir_all).transpose().and_then(|_| std::fs::write(&path, &json));
+    let written = path
+        .parent()
+        .map(std::fs::create_dir_all)
+        .transpose()
+        .and_then(|_| std::fs::write(&path, &json));
     match written {
         Ok(()) => println!("figures written to {}", path.display()),
         Err(e) => eprintln!("could not write {}: {e}", path.display()),

@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::items::{Id, ItemSet};
 use crate::protocol::{
-    DecodeError, Frame, MAX_ENVELOPE_LEN, MAX_ENVELOPES, MAX_FRAME_LEN, MAX_IDS, RefuseReason, RequestId, Topic,
+    DecodeError, Frame, MAX_ENVELOPE_LEN, MAX_ENVELOPES, MAX_FRAME_LEN, MAX_IDS, RefuseReason,
+    RequestId, Topic,
 };
 use crate::reconcile::{self, ProtocolViolation, Resolved, Role};
 
@@ -44,7 +45,13 @@ pub const MIN_FRAME_LIMIT: usize = 2 * reconcile::WORST_STEP;
 
 impl Default for Config {
     fn default() -> Self {
-        Self { request_timeout_ms: 10_000, frame_limit: MAX_FRAME_LEN, max_rounds: 32, max_in_flight: 256, max_queued: 4096 }
+        Self {
+            request_timeout_ms: 10_000,
+            frame_limit: MAX_FRAME_LEN,
+            max_rounds: 32,
+            max_in_flight: 256,
+            max_queued: 4096,
+        }
     }
 }
 
@@ -172,7 +179,11 @@ impl<S: ItemSet> Topics for BTreeMap<Topic, S> {
 
 #[derive(Debug)]
 enum Kind {
-    Reconcile { have: BTreeSet<Id>, need: BTreeSet<Id>, stats: Stats },
+    Reconcile {
+        have: BTreeSet<Id>,
+        need: BTreeSet<Id>,
+        stats: Stats,
+    },
     Fetch,
     Push,
 }
@@ -198,7 +209,13 @@ impl<P: Clone + Ord> SyncEngine<P> {
     /// A new engine. `frame_limit` is clamped into `MIN_FRAME_LIMIT..=MAX_FRAME_LEN`.
     pub fn new(mut config: Config) -> Self {
         config.frame_limit = config.frame_limit.clamp(MIN_FRAME_LIMIT, MAX_FRAME_LEN);
-        Self { config, next_request: 1, outstanding: BTreeMap::new(), transmits: VecDeque::new(), events: VecDeque::new() }
+        Self {
+            config,
+            next_request: 1,
+            outstanding: BTreeMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
     }
 
     /// Requests of ours awaiting a reply.
@@ -207,15 +224,31 @@ impl<P: Clone + Ord> SyncEngine<P> {
     }
 
     /// Starts reconciling `topic` with `peer`; ends with [`Event::Reconciled`] or [`Event::Failed`].
-    pub fn start_sync<S: ItemSet + ?Sized>(&mut self, now: u64, peer: P, topic: Topic, set: &S) -> Result<RequestId, Busy> {
+    pub fn start_sync<S: ItemSet + ?Sized>(
+        &mut self,
+        now: u64,
+        peer: P,
+        topic: Topic,
+        set: &S,
+    ) -> Result<RequestId, Busy> {
         self.check_room()?;
         let ranges = reconcile::initiate(set);
-        let kind = Kind::Reconcile { have: BTreeSet::new(), need: BTreeSet::new(), stats: Stats::default() };
+        let kind = Kind::Reconcile {
+            have: BTreeSet::new(),
+            need: BTreeSet::new(),
+            stats: Stats::default(),
+        };
         Ok(self.send_reconcile(now, peer, topic, ranges, kind))
     }
 
     /// Asks `peer` for envelopes by id, in requests of at most [`MAX_IDS`] ids.
-    pub fn fetch(&mut self, now: u64, peer: P, topic: Topic, ids: &[Id]) -> Result<Vec<RequestId>, Busy> {
+    pub fn fetch(
+        &mut self,
+        now: u64,
+        peer: P,
+        topic: Topic,
+        ids: &[Id],
+    ) -> Result<Vec<RequestId>, Busy> {
         let chunks: Vec<&[Id]> = ids.chunks(MAX_IDS).collect();
         if self.outstanding.len() + chunks.len() > self.config.max_in_flight {
             return Err(Busy);
@@ -224,7 +257,14 @@ impl<P: Clone + Ord> SyncEngine<P> {
             .into_iter()
             .map(|chunk| {
                 let request = self.new_request(now, &peer, topic, Kind::Fetch);
-                self.queue(peer.clone(), &Frame::Fetch { request, topic, ids: chunk.to_vec() });
+                self.queue(
+                    peer.clone(),
+                    &Frame::Fetch {
+                        request,
+                        topic,
+                        ids: chunk.to_vec(),
+                    },
+                );
                 request
             })
             .collect())
@@ -232,7 +272,13 @@ impl<P: Clone + Ord> SyncEngine<P> {
 
     /// Pushes envelopes to `peer`, split into frames within the frame limit. Envelopes longer
     /// than [`MAX_ENVELOPE_LEN`] are left out (they could never be decoded).
-    pub fn push(&mut self, now: u64, peer: P, topic: Topic, envelopes: Vec<Vec<u8>>) -> Result<Vec<RequestId>, Busy> {
+    pub fn push(
+        &mut self,
+        now: u64,
+        peer: P,
+        topic: Topic,
+        envelopes: Vec<Vec<u8>>,
+    ) -> Result<Vec<RequestId>, Busy> {
         let frames = self.pack(envelopes);
         if self.outstanding.len() + frames.len() > self.config.max_in_flight {
             return Err(Busy);
@@ -241,7 +287,14 @@ impl<P: Clone + Ord> SyncEngine<P> {
             .into_iter()
             .map(|envelopes| {
                 let request = self.new_request(now, &peer, topic, Kind::Push);
-                self.queue(peer.clone(), &Frame::Push { request, topic, envelopes });
+                self.queue(
+                    peer.clone(),
+                    &Frame::Push {
+                        request,
+                        topic,
+                        envelopes,
+                    },
+                );
                 request
             })
             .collect())
@@ -257,7 +310,13 @@ impl<P: Clone + Ord> SyncEngine<P> {
     /// Answers an [`Event::Pushed`] with the ids now stored.
     pub fn ack(&mut self, peer: P, request: RequestId, ids: Vec<Id>) {
         for chunk in ids.chunks(MAX_IDS) {
-            self.queue(peer.clone(), &Frame::Ack { request, ids: chunk.to_vec() });
+            self.queue(
+                peer.clone(),
+                &Frame::Ack {
+                    request,
+                    ids: chunk.to_vec(),
+                },
+            );
         }
         if ids.is_empty() {
             self.queue(peer, &Frame::Ack { request, ids });
@@ -266,7 +325,12 @@ impl<P: Clone + Ord> SyncEngine<P> {
 
     /// Forgets every request to `peer` (its connection closed), failing each.
     pub fn peer_gone(&mut self, peer: &P) {
-        let keys: Vec<(P, RequestId)> = self.outstanding.keys().filter(|(p, _)| p == peer).cloned().collect();
+        let keys: Vec<(P, RequestId)> = self
+            .outstanding
+            .keys()
+            .filter(|(p, _)| p == peer)
+            .cloned()
+            .collect();
         for key in keys {
             self.fail(key, Failure::Timeout);
         }
@@ -274,39 +338,90 @@ impl<P: Clone + Ord> SyncEngine<P> {
 
     /// Handles one frame from `peer`. A frame that does not decode is an error (the caller may
     /// close the connection); a well-formed frame never is.
-    pub fn handle_frame<T: Topics>(&mut self, now: u64, peer: P, bytes: &[u8], topics: &T) -> Result<(), DecodeError> {
+    pub fn handle_frame<T: Topics>(
+        &mut self,
+        now: u64,
+        peer: P,
+        bytes: &[u8],
+        topics: &T,
+    ) -> Result<(), DecodeError> {
         let frame = Frame::decode(bytes)?;
         let received = bytes.len() as u64;
         match frame {
-            Frame::Reconcile { request, topic, ranges } => {
+            Frame::Reconcile {
+                request,
+                topic,
+                ranges,
+            } => {
                 if self.is_full() {
                     return Ok(());
                 }
                 let reply = match topics.items(&topic) {
-                    None => Frame::Refused { request, reason: RefuseReason::UnknownTopic },
+                    None => Frame::Refused {
+                        request,
+                        reason: RefuseReason::UnknownTopic,
+                    },
                     Some(set) => {
-                        match reconcile::process(set, &ranges, Role::Responder, self.config.frame_limit, &mut Resolved::default()) {
+                        match reconcile::process(
+                            set,
+                            &ranges,
+                            Role::Responder,
+                            self.config.frame_limit,
+                            &mut Resolved::default(),
+                        ) {
                             Ok(ranges) => Frame::Ranges { request, ranges },
-                            Err(ProtocolViolation) => Frame::Refused { request, reason: RefuseReason::ProtocolError },
+                            Err(ProtocolViolation) => Frame::Refused {
+                                request,
+                                reason: RefuseReason::ProtocolError,
+                            },
                         }
                     }
                 };
                 self.queue(peer, &reply);
             }
-            Frame::Ranges { request, ranges } => self.handle_ranges(now, peer, request, &ranges, received, topics),
-            Frame::Fetch { request, topic, ids } => {
+            Frame::Ranges { request, ranges } => {
+                self.handle_ranges(now, peer, request, &ranges, received, topics)
+            }
+            Frame::Fetch {
+                request,
+                topic,
+                ids,
+            } => {
                 if !self.is_full() {
-                    self.events.push_back(Event::FetchRequested { peer, request, topic, ids });
+                    self.events.push_back(Event::FetchRequested {
+                        peer,
+                        request,
+                        topic,
+                        ids,
+                    });
                 }
             }
             Frame::Fetched { request, envelopes } => {
-                if let Some(Outstanding { topic, kind: Kind::Fetch, .. }) = self.take(&peer, request, |k| matches!(k, Kind::Fetch)) {
-                    self.events.push_back(Event::Fetched { peer, topic, envelopes });
+                if let Some(Outstanding {
+                    topic,
+                    kind: Kind::Fetch,
+                    ..
+                }) = self.take(&peer, request, |k| matches!(k, Kind::Fetch))
+                {
+                    self.events.push_back(Event::Fetched {
+                        peer,
+                        topic,
+                        envelopes,
+                    });
                 }
             }
-            Frame::Push { request, topic, envelopes } => {
+            Frame::Push {
+                request,
+                topic,
+                envelopes,
+            } => {
                 if !self.is_full() {
-                    self.events.push_back(Event::Pushed { peer, request, topic, envelopes });
+                    self.events.push_back(Event::Pushed {
+                        peer,
+                        request,
+                        topic,
+                        envelopes,
+                    });
                 }
             }
             Frame::Ack { request, ids } => {
@@ -324,8 +439,12 @@ impl<P: Clone + Ord> SyncEngine<P> {
 
     /// Fails every request whose deadline is at or before `now`.
     pub fn handle_timeout(&mut self, now: u64) {
-        let expired: Vec<(P, RequestId)> =
-            self.outstanding.iter().filter(|(_, o)| o.deadline <= now).map(|(k, _)| k.clone()).collect();
+        let expired: Vec<(P, RequestId)> = self
+            .outstanding
+            .iter()
+            .filter(|(_, o)| o.deadline <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
         for key in expired {
             self.fail(key, Failure::Timeout);
         }
@@ -349,23 +468,55 @@ impl<P: Clone + Ord> SyncEngine<P> {
         self.outstanding.values().map(|o| o.deadline).min()
     }
 
-    fn handle_ranges<T: Topics>(&mut self, now: u64, peer: P, request: RequestId, ranges: &[crate::protocol::Range], received: u64, topics: &T) {
-        let Some(Outstanding { topic, kind: Kind::Reconcile { mut have, mut need, mut stats }, .. }) =
-            self.take(&peer, request, |k| matches!(k, Kind::Reconcile { .. }))
+    fn handle_ranges<T: Topics>(
+        &mut self,
+        now: u64,
+        peer: P,
+        request: RequestId,
+        ranges: &[crate::protocol::Range],
+        received: u64,
+        topics: &T,
+    ) {
+        let Some(Outstanding {
+            topic,
+            kind:
+                Kind::Reconcile {
+                    mut have,
+                    mut need,
+                    mut stats,
+                },
+            ..
+        }) = self.take(&peer, request, |k| matches!(k, Kind::Reconcile { .. }))
         else {
             return;
         };
         stats.round_trips += 1;
         stats.bytes_received += received;
         let Some(set) = topics.items(&topic) else {
-            self.events.push_back(Event::Failed { peer, request, topic, reason: Failure::UnknownTopic });
+            self.events.push_back(Event::Failed {
+                peer,
+                request,
+                topic,
+                reason: Failure::UnknownTopic,
+            });
             return;
         };
         let mut resolved = Resolved::default();
-        let next = match reconcile::process(set, ranges, Role::Initiator, self.config.frame_limit, &mut resolved) {
+        let next = match reconcile::process(
+            set,
+            ranges,
+            Role::Initiator,
+            self.config.frame_limit,
+            &mut resolved,
+        ) {
             Ok(next) => next,
             Err(ProtocolViolation) => {
-                self.events.push_back(Event::Failed { peer, request, topic, reason: Failure::ProtocolError });
+                self.events.push_back(Event::Failed {
+                    peer,
+                    request,
+                    topic,
+                    reason: Failure::ProtocolError,
+                });
                 return;
             }
         };
@@ -373,17 +524,45 @@ impl<P: Clone + Ord> SyncEngine<P> {
         need.extend(resolved.need);
         if reconcile::all_skip(&next) {
             let (have, need) = (have.into_iter().collect(), need.into_iter().collect());
-            self.events.push_back(Event::Reconciled { peer, topic, need, have, stats });
+            self.events.push_back(Event::Reconciled {
+                peer,
+                topic,
+                need,
+                have,
+                stats,
+            });
         } else if stats.round_trips >= self.config.max_rounds {
-            self.events.push_back(Event::Failed { peer, request, topic, reason: Failure::TooManyRounds });
+            self.events.push_back(Event::Failed {
+                peer,
+                request,
+                topic,
+                reason: Failure::TooManyRounds,
+            });
         } else {
-            self.send_reconcile(now, peer, topic, next, Kind::Reconcile { have, need, stats });
+            self.send_reconcile(
+                now,
+                peer,
+                topic,
+                next,
+                Kind::Reconcile { have, need, stats },
+            );
         }
     }
 
-    fn send_reconcile(&mut self, now: u64, peer: P, topic: Topic, ranges: Vec<crate::protocol::Range>, mut kind: Kind) -> RequestId {
+    fn send_reconcile(
+        &mut self,
+        now: u64,
+        peer: P,
+        topic: Topic,
+        ranges: Vec<crate::protocol::Range>,
+        mut kind: Kind,
+    ) -> RequestId {
         let request = self.next_request;
-        let frame = Frame::Reconcile { request, topic, ranges };
+        let frame = Frame::Reconcile {
+            request,
+            topic,
+            ranges,
+        };
         let sent = self.queue(peer.clone(), &frame);
         if let Kind::Reconcile { stats, .. } = &mut kind {
             stats.bytes_sent += sent as u64;
@@ -395,11 +574,23 @@ impl<P: Clone + Ord> SyncEngine<P> {
         let request = self.next_request;
         self.next_request += 1;
         let deadline = now.saturating_add(self.config.request_timeout_ms);
-        self.outstanding.insert((peer.clone(), request), Outstanding { topic, deadline, kind });
+        self.outstanding.insert(
+            (peer.clone(), request),
+            Outstanding {
+                topic,
+                deadline,
+                kind,
+            },
+        );
         request
     }
 
-    fn take(&mut self, peer: &P, request: RequestId, expected: impl Fn(&Kind) -> bool) -> Option<Outstanding> {
+    fn take(
+        &mut self,
+        peer: &P,
+        request: RequestId,
+        expected: impl Fn(&Kind) -> bool,
+    ) -> Option<Outstanding> {
         let key = (peer.clone(), request);
         match self.outstanding.get(&key) {
             Some(o) if expected(&o.kind) => self.outstanding.remove(&key),
@@ -410,12 +601,21 @@ impl<P: Clone + Ord> SyncEngine<P> {
     fn fail(&mut self, key: (P, RequestId), reason: Failure) {
         if let Some(o) = self.outstanding.remove(&key) {
             let (peer, request) = key;
-            self.events.push_back(Event::Failed { peer, request, topic: o.topic, reason });
+            self.events.push_back(Event::Failed {
+                peer,
+                request,
+                topic: o.topic,
+                reason,
+            });
         }
     }
 
     fn check_room(&self) -> Result<(), Busy> {
-        if self.outstanding.len() >= self.config.max_in_flight { Err(Busy) } else { Ok(()) }
+        if self.outstanding.len() >= self.config.max_in_flight {
+            Err(Busy)
+        } else {
+            Ok(())
+        }
     }
 
     fn is_full(&self) -> bool {
@@ -441,10 +641,15 @@ impl<P: Clone + Ord> SyncEngine<P> {
         const HEADER: usize = 1 + 1 + 10 + 16 + 3;
         let mut frames: Vec<Vec<Vec<u8>>> = Vec::new();
         let mut size = HEADER;
-        for envelope in envelopes.into_iter().filter(|e| e.len() <= MAX_ENVELOPE_LEN) {
+        for envelope in envelopes
+            .into_iter()
+            .filter(|e| e.len() <= MAX_ENVELOPE_LEN)
+        {
             let cost = envelope.len() + 3;
             match frames.last_mut() {
-                Some(last) if size + cost <= self.config.frame_limit && last.len() < MAX_ENVELOPES => {
+                Some(last)
+                    if size + cost <= self.config.frame_limit && last.len() < MAX_ENVELOPES =>
+                {
                     size += cost;
                     last.push(envelope);
                 }

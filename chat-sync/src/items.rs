@@ -36,9 +36,15 @@ pub struct Bound {
 
 impl Bound {
     /// Below every item.
-    pub const MIN: Bound = Bound { time: 0, id: [0; ID_LENGTH] };
+    pub const MIN: Bound = Bound {
+        time: 0,
+        id: [0; ID_LENGTH],
+    };
     /// Above every item (items have `time < u64::MAX`).
-    pub const INFINITY: Bound = Bound { time: u64::MAX, id: [0xff; ID_LENGTH] };
+    pub const INFINITY: Bound = Bound {
+        time: u64::MAX,
+        id: [0xff; ID_LENGTH],
+    };
 
     /// True for [`Bound::INFINITY`].
     pub fn is_infinity(&self) -> bool {
@@ -47,19 +53,39 @@ impl Bound {
 
     /// The bound that sits exactly at `item`.
     pub fn at(item: &Item) -> Bound {
-        Bound { time: item.time, id: item.id }
+        Bound {
+            time: item.time,
+            id: item.id,
+        }
     }
 
     /// The shortest bound `b` with `previous < b <= next`, and the length of its id prefix.
     pub(crate) fn between(previous: &Item, next: &Item) -> (Bound, usize) {
         if previous.time < next.time {
-            return (Bound { time: next.time, id: [0; ID_LENGTH] }, 0);
+            return (
+                Bound {
+                    time: next.time,
+                    id: [0; ID_LENGTH],
+                },
+                0,
+            );
         }
-        let shared = previous.id.iter().zip(next.id.iter()).take_while(|(a, b)| a == b).count();
+        let shared = previous
+            .id
+            .iter()
+            .zip(next.id.iter())
+            .take_while(|(a, b)| a == b)
+            .count();
         let len = (shared + 1).min(ID_LENGTH);
         let mut id = [0; ID_LENGTH];
         id[..len].copy_from_slice(&next.id[..len]);
-        (Bound { time: next.time, id }, len)
+        (
+            Bound {
+                time: next.time,
+                id,
+            },
+            len,
+        )
     }
 
     /// Number of significant id bytes (the id without trailing zeros).
@@ -68,7 +94,10 @@ impl Bound {
     }
 
     fn key(&self) -> Item {
-        Item { time: self.time, id: self.id }
+        Item {
+            time: self.time,
+            id: self.id,
+        }
     }
 }
 
@@ -222,7 +251,16 @@ mod tests {
     #[test]
     fn between_is_shortest_separating_bound() {
         let (bound, len) = Bound::between(&item(5, 1, 1), &item(9, 0, 0));
-        assert_eq!((bound, len), (Bound { time: 9, id: [0; ID_LENGTH] }, 0));
+        assert_eq!(
+            (bound, len),
+            (
+                Bound {
+                    time: 9,
+                    id: [0; ID_LENGTH]
+                },
+                0
+            )
+        );
         let (a, b) = (item(5, 1, 1), item(5, 1, 7));
         let (bound, len) = Bound::between(&a, &b);
         assert_eq!(len, 2);
@@ -264,9 +302,18 @@ mod tests {
         assert!(set.insert(item(3, 0, 0)));
         assert!(set.insert(item(1, 0, 0)));
         assert!(!set.insert(item(3, 0, 0)));
-        assert!(!set.insert(Item { time: u64::MAX, id: [0; ID_LENGTH] }));
+        assert!(!set.insert(Item {
+            time: u64::MAX,
+            id: [0; ID_LENGTH]
+        }));
         assert_eq!(set.len(), 2);
-        assert_eq!(set.lower_bound(&Bound { time: 2, id: [0; ID_LENGTH] }), 1);
+        assert_eq!(
+            set.lower_bound(&Bound {
+                time: 2,
+                id: [0; ID_LENGTH]
+            }),
+            1
+        );
         assert_eq!(set.lower_bound(&Bound::INFINITY), 2);
         assert_eq!(set.lower_bound(&Bound::MIN), 0);
     }

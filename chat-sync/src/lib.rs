@@ -19,7 +19,11 @@ pub mod items;
 pub mod protocol;
 mod reconcile;
 
-pub use engine::{Busy, Config, Event, Failure, MIN_FRAME_LIMIT, Stats, SyncEngine, Topics, Transmit};
+pub use engine::{
+    Busy, Config, Event, Failure, MIN_FRAME_LIMIT, Stats, SyncEngine, Topics, Transmit,
+};
 pub use items::{Accumulator, Bound, Fingerprint, Id, Item, ItemSet, SortedItems};
-pub use protocol::{DecodeError, EncodeError, Frame, Mode, PROTOCOL_NAME, Range, RefuseReason, RequestId, Topic};
+pub use protocol::{
+    DecodeError, EncodeError, Frame, Mode, PROTOCOL_NAME, Range, RefuseReason, RequestId, Topic,
+};
 pub use reconcile::{ID_LIST_THRESHOLD, SPLIT};

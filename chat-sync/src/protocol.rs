@@ -227,13 +227,37 @@ pub enum EncodeError {
 
 #[derive(Serialize, Deserialize)]
 enum WireFrame {
-    Reconcile { request: u64, topic: Topic, ranges: Vec<WireRange> },
-    Ranges { request: u64, ranges: Vec<WireRange> },
-    Fetch { request: u64, topic: Topic, ids: Vec<Id> },
-    Fetched { request: u64, envelopes: Vec<Vec<u8>> },
-    Push { request: u64, topic: Topic, envelopes: Vec<Vec<u8>> },
-    Ack { request: u64, ids: Vec<Id> },
-    Refused { request: u64, reason: RefuseReason },
+    Reconcile {
+        request: u64,
+        topic: Topic,
+        ranges: Vec<WireRange>,
+    },
+    Ranges {
+        request: u64,
+        ranges: Vec<WireRange>,
+    },
+    Fetch {
+        request: u64,
+        topic: Topic,
+        ids: Vec<Id>,
+    },
+    Fetched {
+        request: u64,
+        envelopes: Vec<Vec<u8>>,
+    },
+    Push {
+        request: u64,
+        topic: Topic,
+        envelopes: Vec<Vec<u8>>,
+    },
+    Ack {
+        request: u64,
+        ids: Vec<Id>,
+    },
+    Refused {
+        request: u64,
+        reason: RefuseReason,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -255,19 +279,49 @@ impl Frame {
     /// Encodes the frame: version byte, then postcard.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let wire = match self {
-            Frame::Reconcile { request, topic, ranges } => {
-                WireFrame::Reconcile { request: *request, topic: *topic, ranges: encode_ranges(ranges)? }
-            }
-            Frame::Ranges { request, ranges } => WireFrame::Ranges { request: *request, ranges: encode_ranges(ranges)? },
-            Frame::Fetch { request, topic, ids } => WireFrame::Fetch { request: *request, topic: *topic, ids: ids.clone() },
-            Frame::Fetched { request, envelopes } => {
-                WireFrame::Fetched { request: *request, envelopes: envelopes.clone() }
-            }
-            Frame::Push { request, topic, envelopes } => {
-                WireFrame::Push { request: *request, topic: *topic, envelopes: envelopes.clone() }
-            }
-            Frame::Ack { request, ids } => WireFrame::Ack { request: *request, ids: ids.clone() },
-            Frame::Refused { request, reason } => WireFrame::Refused { request: *request, reason: *reason },
+            Frame::Reconcile {
+                request,
+                topic,
+                ranges,
+            } => WireFrame::Reconcile {
+                request: *request,
+                topic: *topic,
+                ranges: encode_ranges(ranges)?,
+            },
+            Frame::Ranges { request, ranges } => WireFrame::Ranges {
+                request: *request,
+                ranges: encode_ranges(ranges)?,
+            },
+            Frame::Fetch {
+                request,
+                topic,
+                ids,
+            } => WireFrame::Fetch {
+                request: *request,
+                topic: *topic,
+                ids: ids.clone(),
+            },
+            Frame::Fetched { request, envelopes } => WireFrame::Fetched {
+                request: *request,
+                envelopes: envelopes.clone(),
+            },
+            Frame::Push {
+                request,
+                topic,
+                envelopes,
+            } => WireFrame::Push {
+                request: *request,
+                topic: *topic,
+                envelopes: envelopes.clone(),
+            },
+            Frame::Ack { request, ids } => WireFrame::Ack {
+                request: *request,
+                ids: ids.clone(),
+            },
+            Frame::Refused { request, reason } => WireFrame::Refused {
+                request: *request,
+                reason: *reason,
+            },
         };
         check_limits(&wire).map_err(|_| EncodeError::TooLarge(0))?;
         let mut bytes = vec![FRAME_VERSION];
@@ -288,7 +342,8 @@ impl Frame {
         if version != FRAME_VERSION {
             return Err(DecodeError::UnknownVersion(version));
         }
-        let (wire, rest): (WireFrame, _) = postcard::take_from_bytes(body).map_err(|_| DecodeError::Malformed)?;
+        let (wire, rest): (WireFrame, _) =
+            postcard::take_from_bytes(body).map_err(|_| DecodeError::Malformed)?;
         if !rest.is_empty() {
             return Err(DecodeError::NonCanonical);
         }
@@ -298,13 +353,38 @@ impl Frame {
             return Err(DecodeError::NonCanonical);
         }
         Ok(match wire {
-            WireFrame::Reconcile { request, topic, ranges } => {
-                Frame::Reconcile { request, topic, ranges: decode_ranges(ranges)? }
-            }
-            WireFrame::Ranges { request, ranges } => Frame::Ranges { request, ranges: decode_ranges(ranges)? },
-            WireFrame::Fetch { request, topic, ids } => Frame::Fetch { request, topic, ids },
+            WireFrame::Reconcile {
+                request,
+                topic,
+                ranges,
+            } => Frame::Reconcile {
+                request,
+                topic,
+                ranges: decode_ranges(ranges)?,
+            },
+            WireFrame::Ranges { request, ranges } => Frame::Ranges {
+                request,
+                ranges: decode_ranges(ranges)?,
+            },
+            WireFrame::Fetch {
+                request,
+                topic,
+                ids,
+            } => Frame::Fetch {
+                request,
+                topic,
+                ids,
+            },
             WireFrame::Fetched { request, envelopes } => Frame::Fetched { request, envelopes },
-            WireFrame::Push { request, topic, envelopes } => Frame::Push { request, topic, envelopes },
+            WireFrame::Push {
+                request,
+                topic,
+                envelopes,
+            } => Frame::Push {
+                request,
+                topic,
+                envelopes,
+            },
             WireFrame::Ack { request, ids } => Frame::Ack { request, ids },
             WireFrame::Refused { request, reason } => Frame::Refused { request, reason },
         })
@@ -325,7 +405,13 @@ impl Frame {
 }
 
 fn check_limits(wire: &WireFrame) -> Result<(), DecodeError> {
-    let ids_ok = |n: usize| if n > MAX_IDS { Err(DecodeError::TooMany(n)) } else { Ok(()) };
+    let ids_ok = |n: usize| {
+        if n > MAX_IDS {
+            Err(DecodeError::TooMany(n))
+        } else {
+            Ok(())
+        }
+    };
     let envelopes_ok = |envelopes: &[Vec<u8>]| {
         if envelopes.len() > MAX_ENVELOPES {
             return Err(DecodeError::TooMany(envelopes.len()));
@@ -357,7 +443,9 @@ fn check_limits(wire: &WireFrame) -> Result<(), DecodeError> {
     match wire {
         WireFrame::Reconcile { ranges, .. } | WireFrame::Ranges { ranges, .. } => ranges_ok(ranges),
         WireFrame::Fetch { ids, .. } | WireFrame::Ack { ids, .. } => ids_ok(ids.len()),
-        WireFrame::Fetched { envelopes, .. } | WireFrame::Push { envelopes, .. } => envelopes_ok(envelopes),
+        WireFrame::Fetched { envelopes, .. } | WireFrame::Push { envelopes, .. } => {
+            envelopes_ok(envelopes)
+        }
         WireFrame::Refused { .. } => Ok(()),
     }
 }
@@ -403,7 +491,10 @@ fn decode_ranges(wire: Vec<WireRange>) -> Result<Vec<Range>, DecodeError> {
             }
             Bound::INFINITY
         } else {
-            let time = previous.time.checked_add(range.time - 1).ok_or(DecodeError::BadRanges)?;
+            let time = previous
+                .time
+                .checked_add(range.time - 1)
+                .ok_or(DecodeError::BadRanges)?;
             // A trailing zero in the prefix would have a second encoding without it.
             if range.prefix.last() == Some(&0) || time == u64::MAX {
                 return Err(DecodeError::BadRanges);
@@ -448,23 +539,58 @@ mod tests {
                 request: 1,
                 topic: [3; TOPIC_LENGTH],
                 ranges: vec![
-                    Range { upper: Bound { time: 1000, id: prefix_id }, mode: Mode::Fingerprint([9; 16]) },
-                    Range { upper: Bound { time: 2000, id: [0; ID_LENGTH] }, mode: Mode::IdList(vec![id(1), id(2)]) },
-                    Range { upper: Bound::INFINITY, mode: Mode::Skip },
+                    Range {
+                        upper: Bound {
+                            time: 1000,
+                            id: prefix_id,
+                        },
+                        mode: Mode::Fingerprint([9; 16]),
+                    },
+                    Range {
+                        upper: Bound {
+                            time: 2000,
+                            id: [0; ID_LENGTH],
+                        },
+                        mode: Mode::IdList(vec![id(1), id(2)]),
+                    },
+                    Range {
+                        upper: Bound::INFINITY,
+                        mode: Mode::Skip,
+                    },
                 ],
             },
             Frame::Ranges {
                 request: u64::MAX,
                 ranges: vec![Range {
                     upper: Bound::INFINITY,
-                    mode: Mode::IdDiff { you_lack: vec![id(4)], i_lack: vec![] },
+                    mode: Mode::IdDiff {
+                        you_lack: vec![id(4)],
+                        i_lack: vec![],
+                    },
                 }],
             },
-            Frame::Fetch { request: 0, topic: [0; TOPIC_LENGTH], ids: vec![id(5)] },
-            Frame::Fetched { request: 2, envelopes: vec![vec![1, 2, 3], vec![]] },
-            Frame::Push { request: 3, topic: [1; TOPIC_LENGTH], envelopes: vec![vec![0; 100]] },
-            Frame::Ack { request: 3, ids: vec![id(6), id(7)] },
-            Frame::Refused { request: 9, reason: RefuseReason::Busy },
+            Frame::Fetch {
+                request: 0,
+                topic: [0; TOPIC_LENGTH],
+                ids: vec![id(5)],
+            },
+            Frame::Fetched {
+                request: 2,
+                envelopes: vec![vec![1, 2, 3], vec![]],
+            },
+            Frame::Push {
+                request: 3,
+                topic: [1; TOPIC_LENGTH],
+                envelopes: vec![vec![0; 100]],
+            },
+            Frame::Ack {
+                request: 3,
+                ids: vec![id(6), id(7)],
+            },
+            Frame::Refused {
+                request: 9,
+                reason: RefuseReason::Busy,
+            },
         ]
     }
 
@@ -480,49 +606,100 @@ mod tests {
     #[test]
     fn known_bytes_of_a_small_frame() {
         // Ack { request: 300, ids: [] }: version 1, tag 5, varint 300 = ac 02, empty list 00.
-        let bytes = Frame::Ack { request: 300, ids: vec![] }.encode().unwrap();
+        let bytes = Frame::Ack {
+            request: 300,
+            ids: vec![],
+        }
+        .encode()
+        .unwrap();
         assert_eq!(bytes, [0x01, 0x05, 0xac, 0x02, 0x00]);
         // A single infinity range with Skip: tag 1 (Ranges), request 0, 1 range, t 0, prefix len 0, Skip 0.
-        let bytes = Frame::Ranges { request: 0, ranges: vec![Range { upper: Bound::INFINITY, mode: Mode::Skip }] }
-            .encode()
-            .unwrap();
+        let bytes = Frame::Ranges {
+            request: 0,
+            ranges: vec![Range {
+                upper: Bound::INFINITY,
+                mode: Mode::Skip,
+            }],
+        }
+        .encode()
+        .unwrap();
         assert_eq!(bytes, [0x01, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00]);
     }
 
     #[test]
     fn bad_inputs_are_typed_errors() {
         assert_eq!(Frame::decode(&[]), Err(DecodeError::Empty));
-        assert_eq!(Frame::decode(&[2, 5, 0, 0]), Err(DecodeError::UnknownVersion(2)));
+        assert_eq!(
+            Frame::decode(&[2, 5, 0, 0]),
+            Err(DecodeError::UnknownVersion(2))
+        );
         assert_eq!(Frame::decode(&[1, 99]), Err(DecodeError::Malformed));
         // Overlong varint for request 0 (0x80 0x00).
-        assert_eq!(Frame::decode(&[1, 5, 0x80, 0x00, 0x00]), Err(DecodeError::NonCanonical));
+        assert_eq!(
+            Frame::decode(&[1, 5, 0x80, 0x00, 0x00]),
+            Err(DecodeError::NonCanonical)
+        );
         // Trailing byte.
-        assert_eq!(Frame::decode(&[1, 5, 0x00, 0x00, 0x00]), Err(DecodeError::NonCanonical));
-        assert_eq!(Frame::decode(&vec![1; MAX_FRAME_LEN + 1]), Err(DecodeError::TooLong(MAX_FRAME_LEN + 1)));
+        assert_eq!(
+            Frame::decode(&[1, 5, 0x00, 0x00, 0x00]),
+            Err(DecodeError::NonCanonical)
+        );
+        assert_eq!(
+            Frame::decode(&vec![1; MAX_FRAME_LEN + 1]),
+            Err(DecodeError::TooLong(MAX_FRAME_LEN + 1))
+        );
         // Ranges that do not end at infinity: one range with t = 1 (time 0), prefix [1], Skip.
-        assert_eq!(Frame::decode(&[1, 1, 0, 1, 1, 1, 1, 0]), Err(DecodeError::BadRanges));
+        assert_eq!(
+            Frame::decode(&[1, 1, 0, 1, 1, 1, 1, 0]),
+            Err(DecodeError::BadRanges)
+        );
         // Prefix with a trailing zero.
-        assert_eq!(Frame::decode(&[1, 1, 0, 2, 2, 2, 7, 0, 0, 0, 0, 0]), Err(DecodeError::BadRanges));
+        assert_eq!(
+            Frame::decode(&[1, 1, 0, 2, 2, 2, 7, 0, 0, 0, 0, 0]),
+            Err(DecodeError::BadRanges)
+        );
         // No ranges.
         assert_eq!(Frame::decode(&[1, 1, 0, 0]), Err(DecodeError::BadRanges));
     }
 
     #[test]
     fn limits_are_enforced_both_ways() {
-        let too_many = Frame::Ack { request: 0, ids: vec![id(1); MAX_IDS + 1] };
+        let too_many = Frame::Ack {
+            request: 0,
+            ids: vec![id(1); MAX_IDS + 1],
+        };
         assert!(too_many.encode().is_err());
         let mut bytes = vec![1, 5, 0];
         bytes.extend_from_slice(&[0x81, 0x02]); // 257 ids
         bytes.extend(std::iter::repeat_n(0u8, 257 * ID_LENGTH));
         assert_eq!(Frame::decode(&bytes), Err(DecodeError::TooMany(257)));
-        let big = Frame::Push { request: 0, topic: [0; TOPIC_LENGTH], envelopes: vec![vec![0; MAX_ENVELOPE_LEN + 1]] };
+        let big = Frame::Push {
+            request: 0,
+            topic: [0; TOPIC_LENGTH],
+            envelopes: vec![vec![0; MAX_ENVELOPE_LEN + 1]],
+        };
         assert!(big.encode().is_err());
         let unordered = Frame::Ranges {
             request: 0,
             ranges: vec![
-                Range { upper: Bound { time: 5, id: [0; ID_LENGTH] }, mode: Mode::Skip },
-                Range { upper: Bound { time: 4, id: [0; ID_LENGTH] }, mode: Mode::Skip },
-                Range { upper: Bound::INFINITY, mode: Mode::Skip },
+                Range {
+                    upper: Bound {
+                        time: 5,
+                        id: [0; ID_LENGTH],
+                    },
+                    mode: Mode::Skip,
+                },
+                Range {
+                    upper: Bound {
+                        time: 4,
+                        id: [0; ID_LENGTH],
+                    },
+                    mode: Mode::Skip,
+                },
+                Range {
+                    upper: Bound::INFINITY,
+                    mode: Mode::Skip,
+                },
             ],
         };
         assert_eq!(unordered.encode(), Err(EncodeError::BadRanges));

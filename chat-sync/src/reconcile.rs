@@ -48,7 +48,14 @@ struct Output {
 
 impl Output {
     fn push(&mut self, upper: Bound, mode: Mode) {
-        if let (Mode::Skip, Some(Range { upper: last, mode: Mode::Skip })) = (&mode, self.ranges.last_mut()) {
+        if let (
+            Mode::Skip,
+            Some(Range {
+                upper: last,
+                mode: Mode::Skip,
+            }),
+        ) = (&mode, self.ranges.last_mut())
+        {
             *last = upper;
             return;
         }
@@ -70,7 +77,10 @@ pub(crate) fn all_skip(ranges: &[Range]) -> bool {
 
 /// The initiator's first message: its whole set, described.
 pub(crate) fn initiate<S: ItemSet + ?Sized>(set: &S) -> Vec<Range> {
-    let mut out = Output { ranges: Vec::new(), size: 0 };
+    let mut out = Output {
+        ranges: Vec::new(),
+        size: 0,
+    };
     describe(set, Bound::MIN, Bound::INFINITY, &mut out);
     out.ranges
 }
@@ -84,13 +94,19 @@ pub(crate) fn process<S: ItemSet + ?Sized>(
     limit: usize,
     resolved: &mut Resolved,
 ) -> Result<Vec<Range>, ProtocolViolation> {
-    let mut out = Output { ranges: Vec::new(), size: 0 };
+    let mut out = Output {
+        ranges: Vec::new(),
+        size: 0,
+    };
     let mut lower = Bound::MIN;
     for range in incoming {
         if range.mode != Mode::Skip && out.size + WORST_STEP > limit {
             // Out of room: one fingerprint covers the rest; the next round continues there.
             let start = set.lower_bound(&lower);
-            out.push(Bound::INFINITY, Mode::Fingerprint(set.fingerprint(start, set.len())));
+            out.push(
+                Bound::INFINITY,
+                Mode::Fingerprint(set.fingerprint(start, set.len())),
+            );
             return Ok(out.ranges);
         }
         let (start, end) = (set.lower_bound(&lower), set.lower_bound(&range.upper));
@@ -113,8 +129,12 @@ pub(crate) fn process<S: ItemSet + ?Sized>(
                         resolved.need.extend(i_lack);
                         out.push(range.upper, Mode::Skip);
                     }
-                    Role::Responder if ours.len() > ID_LIST_THRESHOLD => describe(set, lower, range.upper, &mut out),
-                    Role::Responder if you_lack.is_empty() && i_lack.is_empty() => out.push(range.upper, Mode::Skip),
+                    Role::Responder if ours.len() > ID_LIST_THRESHOLD => {
+                        describe(set, lower, range.upper, &mut out)
+                    }
+                    Role::Responder if you_lack.is_empty() && i_lack.is_empty() => {
+                        out.push(range.upper, Mode::Skip)
+                    }
                     Role::Responder => out.push(range.upper, Mode::IdDiff { you_lack, i_lack }),
                 }
             }
@@ -152,7 +172,10 @@ fn describe<S: ItemSet + ?Sized>(set: &S, lower: Bound, upper: Bound, out: &mut 
                 _ => upper,
             }
         };
-        out.push(bucket_upper, Mode::Fingerprint(set.fingerprint(cursor, next)));
+        out.push(
+            bucket_upper,
+            Mode::Fingerprint(set.fingerprint(cursor, next)),
+        );
         cursor = next;
         if bucket_upper == upper {
             break;
@@ -161,15 +184,26 @@ fn describe<S: ItemSet + ?Sized>(set: &S, lower: Bound, upper: Bound, out: &mut 
 }
 
 fn ids<S: ItemSet + ?Sized>(set: &S, start: usize, end: usize) -> Vec<Id> {
-    (start..end).filter_map(|i| set.get(i)).map(|Item { id, .. }| id).collect()
+    (start..end)
+        .filter_map(|i| set.get(i))
+        .map(|Item { id, .. }| id)
+        .collect()
 }
 
 /// `(ours \ theirs, theirs \ ours)`.
 fn difference(ours: &[Id], theirs: &[Id]) -> (Vec<Id>, Vec<Id>) {
     let our_set: HashSet<&Id> = ours.iter().collect();
     let their_set: HashSet<&Id> = theirs.iter().collect();
-    let mut only_ours: Vec<Id> = ours.iter().filter(|id| !their_set.contains(id)).copied().collect();
-    let mut only_theirs: Vec<Id> = theirs.iter().filter(|id| !our_set.contains(id)).copied().collect();
+    let mut only_ours: Vec<Id> = ours
+        .iter()
+        .filter(|id| !their_set.contains(id))
+        .copied()
+        .collect();
+    let mut only_theirs: Vec<Id> = theirs
+        .iter()
+        .filter(|id| !our_set.contains(id))
+        .copied()
+        .collect();
     only_ours.dedup();
     only_theirs.sort_unstable();
     only_theirs.dedup();
@@ -191,7 +225,10 @@ mod tests {
         let mut id = [0u8; 32];
         id[..4].copy_from_slice(&n.to_be_bytes());
         id[31] = 1;
-        Item { time: u64::from(n / 3), id }
+        Item {
+            time: u64::from(n / 3),
+            id,
+        }
     }
 
     /// Runs the exchange to the end; returns (have, need, rounds).
@@ -201,7 +238,14 @@ mod tests {
         let mut rounds = 0;
         loop {
             rounds += 1;
-            let reply = process(b, &message, Role::Responder, MAX_FRAME_LEN, &mut Resolved::default()).unwrap();
+            let reply = process(
+                b,
+                &message,
+                Role::Responder,
+                MAX_FRAME_LEN,
+                &mut Resolved::default(),
+            )
+            .unwrap();
             message = process(a, &reply, Role::Initiator, MAX_FRAME_LEN, &mut resolved).unwrap();
             if all_skip(&message) {
                 break;
@@ -250,8 +294,20 @@ mod tests {
 
     #[test]
     fn responder_refuses_an_id_diff() {
-        let ranges = vec![Range { upper: Bound::INFINITY, mode: Mode::IdDiff { you_lack: vec![], i_lack: vec![] } }];
-        let result = process(&set(0..3), &ranges, Role::Responder, MAX_FRAME_LEN, &mut Resolved::default());
+        let ranges = vec![Range {
+            upper: Bound::INFINITY,
+            mode: Mode::IdDiff {
+                you_lack: vec![],
+                i_lack: vec![],
+            },
+        }];
+        let result = process(
+            &set(0..3),
+            &ranges,
+            Role::Responder,
+            MAX_FRAME_LEN,
+            &mut Resolved::default(),
+        );
         assert_eq!(result, Err(ProtocolViolation));
     }
 }

@@ -17,23 +17,40 @@ fn arb_mode() -> impl Strategy<Value = Mode> {
         Just(Mode::Skip),
         prop::array::uniform16(any::<u8>()).prop_map(Mode::Fingerprint),
         prop::collection::vec(arb_id(), 0..4).prop_map(Mode::IdList),
-        (prop::collection::vec(arb_id(), 0..3), prop::collection::vec(arb_id(), 0..3))
+        (
+            prop::collection::vec(arb_id(), 0..3),
+            prop::collection::vec(arb_id(), 0..3)
+        )
             .prop_map(|(you_lack, i_lack)| Mode::IdDiff { you_lack, i_lack }),
     ]
 }
 
 /// Ranges with strictly increasing bounds ending at infinity.
 fn arb_ranges() -> impl Strategy<Value = Vec<Range>> {
-    prop::collection::vec((0u64..1_000, prop::collection::vec(any::<u8>(), 0..4), arb_mode()), 0..6).prop_map(|raw| {
+    prop::collection::vec(
+        (
+            0u64..1_000,
+            prop::collection::vec(any::<u8>(), 0..4),
+            arb_mode(),
+        ),
+        0..6,
+    )
+    .prop_map(|raw| {
         let mut time = 0;
         let mut ranges: Vec<Range> = vec![];
         for (delta, prefix, mode) in raw {
             time += delta + 1;
             let mut id = [0u8; 32];
             id[..prefix.len()].copy_from_slice(&prefix);
-            ranges.push(Range { upper: Bound { time, id }, mode });
+            ranges.push(Range {
+                upper: Bound { time, id },
+                mode,
+            });
         }
-        ranges.push(Range { upper: Bound::INFINITY, mode: Mode::Skip });
+        ranges.push(Range {
+            upper: Bound::INFINITY,
+            mode: Mode::Skip,
+        });
         ranges
     })
 }
@@ -42,13 +59,37 @@ fn arb_frame() -> impl Strategy<Value = Frame> {
     let topic = prop::array::uniform16(any::<u8>());
     let envelopes = prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 0..4);
     prop_oneof![
-        (any::<u64>(), topic, arb_ranges()).prop_map(|(request, topic, ranges)| Frame::Reconcile { request, topic, ranges }),
-        (any::<u64>(), arb_ranges()).prop_map(|(request, ranges)| Frame::Ranges { request, ranges }),
-        (any::<u64>(), topic, prop::collection::vec(arb_id(), 0..4)).prop_map(|(request, topic, ids)| Frame::Fetch { request, topic, ids }),
-        (any::<u64>(), envelopes.clone()).prop_map(|(request, envelopes)| Frame::Fetched { request, envelopes }),
-        (any::<u64>(), topic, envelopes).prop_map(|(request, topic, envelopes)| Frame::Push { request, topic, envelopes }),
-        (any::<u64>(), prop::collection::vec(arb_id(), 0..4)).prop_map(|(request, ids)| Frame::Ack { request, ids }),
-        (any::<u64>(), prop_oneof![Just(RefuseReason::UnknownTopic), Just(RefuseReason::ProtocolError), Just(RefuseReason::Busy)])
+        (any::<u64>(), topic, arb_ranges()).prop_map(|(request, topic, ranges)| Frame::Reconcile {
+            request,
+            topic,
+            ranges
+        }),
+        (any::<u64>(), arb_ranges())
+            .prop_map(|(request, ranges)| Frame::Ranges { request, ranges }),
+        (any::<u64>(), topic, prop::collection::vec(arb_id(), 0..4)).prop_map(
+            |(request, topic, ids)| Frame::Fetch {
+                request,
+                topic,
+                ids
+            }
+        ),
+        (any::<u64>(), envelopes.clone())
+            .prop_map(|(request, envelopes)| Frame::Fetched { request, envelopes }),
+        (any::<u64>(), topic, envelopes).prop_map(|(request, topic, envelopes)| Frame::Push {
+            request,
+            topic,
+            envelopes
+        }),
+        (any::<u64>(), prop::collection::vec(arb_id(), 0..4))
+            .prop_map(|(request, ids)| Frame::Ack { request, ids }),
+        (
+            any::<u64>(),
+            prop_oneof![
+                Just(RefuseReason::UnknownTopic),
+                Just(RefuseReason::ProtocolError),
+                Just(RefuseReason::Busy)
+            ]
+        )
             .prop_map(|(request, reason)| Frame::Refused { request, reason }),
     ]
 }

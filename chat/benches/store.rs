@@ -1,11 +1,15 @@
 //! The in-memory store through the log: insert throughput (10,000 messages, each taken in
-//! with causal delivery) and the newest-50 page of a 100,000-message conversation.
+//! with causal delivery), the same from the network's bytes with signature checks (1,000),
+//! and pages of 50 from a 100,000-message conversation.
 
 use std::time::Duration;
 
 use chat::contract::block_on;
 use chat::contract::fixtures::{conversation, key};
-use chat::{Body, Clock, Content, ConversationId, ConversationStore as _, Envelope, MemoryStore, MessageId, MessageStore as _, Timestamp, log};
+use chat::{
+    Body, Clock, Content, ConversationId, ConversationStore as _, Envelope, MemoryStore, MessageId,
+    MessageStore as _, Timestamp, log,
+};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 const CONVERSATION: ConversationId = ConversationId([1; 16]);
@@ -51,9 +55,39 @@ fn bench(c: &mut Criterion) {
     let ten_thousand = chain(10_000);
     let mut group = c.benchmark_group("memory_store");
     group.throughput(Throughput::Elements(10_000));
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     group.bench_function("insert_10k", |b| {
-        b.iter_batched(fresh_store, |store| fill(&store, &ten_thousand), BatchSize::PerIteration)
+        b.iter_batched(
+            fresh_store,
+            |store| fill(&store, &ten_thousand),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
+    // The network path: bytes in, hash, signature check (`verify_strict`), then the log.
+    let wire: Vec<Vec<u8>> = ten_thousand[..1_000]
+        .iter()
+        .map(|m| m.as_bytes().to_vec())
+        .collect();
+    let mut group = c.benchmark_group("memory_store");
+    group.throughput(Throughput::Elements(1_000));
+    group.sample_size(10);
+    group.bench_function("receive_verified_1k", |b| {
+        b.iter_batched(
+            fresh_store,
+            |store| {
+                let mut clock = Clock::new();
+                for bytes in &wire {
+                    let received =
+                        block_on(log::receive(&store, &mut clock, 1_800_000_000_000, bytes));
+                    assert!(received.is_ok());
+                }
+            },
+            BatchSize::PerIteration,
+        )
     });
     group.finish();
 

@@ -52,7 +52,13 @@ pub mod fixtures {
     }
 
     /// A signed text message.
-    pub fn message(author: &DeviceKey, conversation: u8, time: u64, parents: &[MessageId], text: &str) -> Envelope {
+    pub fn message(
+        author: &DeviceKey,
+        conversation: u8,
+        time: u64,
+        parents: &[MessageId],
+        text: &str,
+    ) -> Envelope {
         let content = Content {
             author: author.public(),
             conversation: ConversationId([conversation; 16]),
@@ -68,7 +74,11 @@ pub mod fixtures {
 
     /// A stored record of `envelope` in `state`.
     pub fn stored(envelope: &Envelope, state: MessageState) -> StoredMessage {
-        StoredMessage { envelope: envelope.clone(), state, late: false }
+        StoredMessage {
+            envelope: envelope.clone(),
+            state,
+            late: false,
+        }
     }
 }
 
@@ -82,12 +92,28 @@ fn ids(messages: &[StoredMessage]) -> Vec<MessageId> {
 pub async fn message_insert_is_idempotent_by_id<S: ChatStore>(store: S) {
     let alice = key(1);
     let m = message(&alice, 1, 10, &[], "hi");
-    assert_eq!(store.insert_message(stored(&m, MessageState::Pending)).await, Ok(true));
-    assert_eq!(store.insert_message(stored(&m, MessageState::Delivered)).await, Ok(false));
+    assert_eq!(
+        store
+            .insert_message(stored(&m, MessageState::Pending))
+            .await,
+        Ok(true)
+    );
+    assert_eq!(
+        store
+            .insert_message(stored(&m, MessageState::Delivered))
+            .await,
+        Ok(false)
+    );
     let got = store.message(&m.id()).await.ok().flatten().map(|s| s.state);
     assert_eq!(got, Some(MessageState::Pending));
     assert_eq!(store.message(&MessageId([7; 32])).await, Ok(None));
-    assert_eq!(store.message_keys(&ConversationId([1; 16])).await.map(|k| k.len()), Ok(1));
+    assert_eq!(
+        store
+            .message_keys(&ConversationId([1; 16]))
+            .await
+            .map(|k| k.len()),
+        Ok(1)
+    );
 }
 
 /// Only delivered messages are in pages; a state change moves a message in or out.
@@ -95,18 +121,38 @@ pub async fn state_changes_move_messages_in_and_out_of_pages<S: ChatStore>(store
     let alice = key(1);
     let m = message(&alice, 1, 10, &[], "hi");
     let conv = ConversationId([1; 16]);
-    assert_eq!(store.insert_message(stored(&m, MessageState::Pending)).await, Ok(true));
+    assert_eq!(
+        store
+            .insert_message(stored(&m, MessageState::Pending))
+            .await,
+        Ok(true)
+    );
     assert_eq!(store.page(&conv, None, 10).await.map(|p| p.len()), Ok(0));
-    assert_eq!(store.set_message_state(&m.id(), MessageState::Delivered, true).await, Ok(()));
+    assert_eq!(
+        store
+            .set_message_state(&m.id(), MessageState::Delivered, true)
+            .await,
+        Ok(())
+    );
     let page = store.page(&conv, None, 10).await.unwrap_or_default();
     assert_eq!(ids(&page), vec![m.id()]);
     assert!(page[0].late);
-    assert_eq!(store.set_message_state(&m.id(), MessageState::Rejected, false).await, Ok(()));
+    assert_eq!(
+        store
+            .set_message_state(&m.id(), MessageState::Rejected, false)
+            .await,
+        Ok(())
+    );
     assert_eq!(store.page(&conv, None, 10).await.map(|p| p.len()), Ok(0));
     // Rejected messages stay in the sync set.
     assert_eq!(store.message_keys(&conv).await.map(|k| k.len()), Ok(1));
     // Unknown ids are ignored.
-    assert_eq!(store.set_message_state(&MessageId([3; 32]), MessageState::Delivered, false).await, Ok(()));
+    assert_eq!(
+        store
+            .set_message_state(&MessageId([3; 32]), MessageState::Delivered, false)
+            .await,
+        Ok(())
+    );
 }
 
 /// `message_keys` is ascending by (time, id) and holds only the asked conversation.
@@ -116,15 +162,33 @@ pub async fn message_keys_are_ascending_per_conversation<S: ChatStore>(store: S)
     for (i, time) in [30u64, 10, 20, 10].into_iter().enumerate() {
         let m = message(&alice, 1, time, &[], &format!("m{i}"));
         expected.push(m.key());
-        assert_eq!(store.insert_message(stored(&m, MessageState::Delivered)).await, Ok(true));
+        assert_eq!(
+            store
+                .insert_message(stored(&m, MessageState::Delivered))
+                .await,
+            Ok(true)
+        );
         let other = message(&alice, 2, time, &[], &format!("other{i}"));
-        assert_eq!(store.insert_message(stored(&other, MessageState::Delivered)).await, Ok(true));
+        assert_eq!(
+            store
+                .insert_message(stored(&other, MessageState::Delivered))
+                .await,
+            Ok(true)
+        );
     }
     // A neighbouring conversation id must not leak in.
     let neighbour = message(&alice, 0, 5, &[], "neighbour");
-    assert_eq!(store.insert_message(stored(&neighbour, MessageState::Delivered)).await, Ok(true));
+    assert_eq!(
+        store
+            .insert_message(stored(&neighbour, MessageState::Delivered))
+            .await,
+        Ok(true)
+    );
     expected.sort();
-    assert_eq!(store.message_keys(&ConversationId([1; 16])).await, Ok(expected));
+    assert_eq!(
+        store.message_keys(&ConversationId([1; 16])).await,
+        Ok(expected)
+    );
 }
 
 /// Pages are newest first, below the cursor, at most `limit`, and walk the whole view.
@@ -135,7 +199,12 @@ pub async fn pages_are_newest_first_below_the_cursor<S: ChatStore>(store: S) {
     for i in 0..25u64 {
         let m = message(&alice, 1, 100 + i / 2, &[], &format!("m{i}"));
         keys.push(m.key());
-        assert_eq!(store.insert_message(stored(&m, MessageState::Delivered)).await, Ok(true));
+        assert_eq!(
+            store
+                .insert_message(stored(&m, MessageState::Delivered))
+                .await,
+            Ok(true)
+        );
     }
     keys.sort();
     keys.reverse();
@@ -151,7 +220,10 @@ pub async fn pages_are_newest_first_below_the_cursor<S: ChatStore>(store: S) {
         walked.extend(page.iter().map(|m| m.envelope.key()));
     }
     assert_eq!(walked, keys);
-    assert_eq!(store.page(&conv, Some(keys[0]), 1).await.map(|p| ids(&p)), Ok(vec![keys[1].id]));
+    assert_eq!(
+        store.page(&conv, Some(keys[0]), 1).await.map(|p| ids(&p)),
+        Ok(vec![keys[1].id])
+    );
     assert_eq!(store.page(&conv, None, 0).await.map(|p| p.len()), Ok(0));
 }
 
@@ -159,16 +231,43 @@ pub async fn pages_are_newest_first_below_the_cursor<S: ChatStore>(store: S) {
 /// parents not stored, per conversation.
 pub async fn waiting_and_missing_parents<S: ChatStore>(store: S) {
     let conv = ConversationId([1; 16]);
-    let (parent, stored_parent, child_a, child_b) = (MessageId([1; 32]), MessageId([2; 32]), MessageId([8; 32]), MessageId([9; 32]));
+    let (parent, stored_parent, child_a, child_b) = (
+        MessageId([1; 32]),
+        MessageId([2; 32]),
+        MessageId([8; 32]),
+        MessageId([9; 32]),
+    );
     let alice = key(1);
     let present = message(&alice, 1, 1, &[], "present");
-    assert_eq!(store.insert_message(stored(&present, MessageState::Pending)).await, Ok(true));
-    for (p, c) in [(parent, child_b), (parent, child_a), (parent, child_a), (stored_parent, child_a), (present.id(), child_b)] {
+    assert_eq!(
+        store
+            .insert_message(stored(&present, MessageState::Pending))
+            .await,
+        Ok(true)
+    );
+    for (p, c) in [
+        (parent, child_b),
+        (parent, child_a),
+        (parent, child_a),
+        (stored_parent, child_a),
+        (present.id(), child_b),
+    ] {
         assert_eq!(store.add_waiting(&conv, &p, &c).await, Ok(()));
     }
-    assert_eq!(store.add_waiting(&ConversationId([2; 16]), &MessageId([5; 32]), &child_a).await, Ok(()));
-    assert_eq!(store.missing_parents(&conv).await, Ok(vec![parent, stored_parent]));
-    assert_eq!(store.take_waiting(&parent).await, Ok(vec![child_a, child_b]));
+    assert_eq!(
+        store
+            .add_waiting(&ConversationId([2; 16]), &MessageId([5; 32]), &child_a)
+            .await,
+        Ok(())
+    );
+    assert_eq!(
+        store.missing_parents(&conv).await,
+        Ok(vec![parent, stored_parent])
+    );
+    assert_eq!(
+        store.take_waiting(&parent).await,
+        Ok(vec![child_a, child_b])
+    );
     assert_eq!(store.take_waiting(&parent).await, Ok(vec![]));
     assert_eq!(store.missing_parents(&conv).await, Ok(vec![stored_parent]));
     assert_eq!(store.take_waiting(&present.id()).await, Ok(vec![child_b]));
@@ -182,7 +281,10 @@ pub async fn conversations_put_get_replace_list<S: ChatStore>(store: S) {
     assert_eq!(store.put_conversation(c2.clone()).await, Ok(()));
     assert_eq!(store.put_conversation(c1.clone()).await, Ok(()));
     c2.title = "renamed".into();
-    c2.read_marker = Some(OrderKey { time: Timestamp(5), id: MessageId([1; 32]) });
+    c2.read_marker = Some(OrderKey {
+        time: Timestamp(5),
+        id: MessageId([1; 32]),
+    });
     assert_eq!(store.put_conversation(c2.clone()).await, Ok(()));
     assert_eq!(store.conversation(&c2.id).await, Ok(Some(c2.clone())));
     assert_eq!(store.conversation(&ConversationId([9; 16])).await, Ok(None));
@@ -192,8 +294,16 @@ pub async fn conversations_put_get_replace_list<S: ChatStore>(store: S) {
 /// Contacts are replaced by key, listed, and removed once.
 pub async fn contacts_put_get_remove_list<S: ChatStore>(store: S) {
     let (alice, bob) = (key(1), key(2));
-    let mut a = Contact { key: alice.public(), name: "Alice".into(), addresses: vec![] };
-    let b = Contact { key: bob.public(), name: "Bob".into(), addresses: vec!["/dns4/relay/tcp/443/wss".into()] };
+    let mut a = Contact {
+        key: alice.public(),
+        name: "Alice".into(),
+        addresses: vec![],
+    };
+    let b = Contact {
+        key: bob.public(),
+        name: "Bob".into(),
+        addresses: vec!["/dns4/relay/tcp/443/wss".into()],
+    };
     assert_eq!(store.put_contact(a.clone()).await, Ok(()));
     assert_eq!(store.put_contact(b.clone()).await, Ok(()));
     a.name = "Alice K.".into();
@@ -244,8 +354,18 @@ pub async fn outbox_update_and_remove<S: ChatStore>(store: S) {
     assert_eq!(store.update_outbox(later.clone()).await, Ok(()));
     assert_eq!(store.due_outbox(4999, 10).await, Ok(vec![]));
     assert_eq!(store.due_outbox(5000, 10).await, Ok(vec![later]));
-    assert_eq!(store.remove_outbox(&MessageId([1; 32]), &bob.public()).await, Ok(true));
-    assert_eq!(store.remove_outbox(&MessageId([1; 32]), &bob.public()).await, Ok(false));
+    assert_eq!(
+        store
+            .remove_outbox(&MessageId([1; 32]), &bob.public())
+            .await,
+        Ok(true)
+    );
+    assert_eq!(
+        store
+            .remove_outbox(&MessageId([1; 32]), &bob.public())
+            .await,
+        Ok(false)
+    );
     // Updating a removed (acknowledged) entry must not bring it back.
     assert_eq!(store.update_outbox(entry(1, &bob, 0)).await, Ok(()));
     assert_eq!(store.outbox_len().await, Ok(0));
@@ -263,18 +383,33 @@ pub async fn log_delivers_causally_and_flags_late_arrivals<S: ChatStore>(store: 
     let b = message(&bob, 1, 200, &[a.id()], "b");
     let side = message(&bob, 1, 50, &[], "early but late");
     let inserted = log::insert(&store, &mut clock, 0, b.clone()).await;
-    assert_eq!(inserted.as_ref().map(|i| (i.outcome, i.missing.clone())), Ok((log::Outcome::Pending, vec![a.id()])));
+    assert_eq!(
+        inserted.as_ref().map(|i| (i.outcome, i.missing.clone())),
+        Ok((log::Outcome::Pending, vec![a.id()]))
+    );
     assert_eq!(store.page(&conv.id, None, 10).await.map(|p| p.len()), Ok(0));
     let inserted = log::insert(&store, &mut clock, 0, a.clone()).await;
-    assert_eq!(inserted.map(|i| (i.outcome, i.delivered)), Ok((log::Outcome::Delivered, vec![a.id(), b.id()])));
-    assert_eq!(log::mark_read(&store, &conv.id, b.key()).await, Ok(Some(b.key())));
+    assert_eq!(
+        inserted.map(|i| (i.outcome, i.delivered)),
+        Ok((log::Outcome::Delivered, vec![a.id(), b.id()]))
+    );
+    assert_eq!(
+        log::mark_read(&store, &conv.id, b.key()).await,
+        Ok(Some(b.key()))
+    );
     let inserted = log::insert(&store, &mut clock, 0, side.clone()).await;
     assert_eq!(inserted.map(|i| i.late), Ok(vec![side.id()]));
     let page = store.page(&conv.id, None, 10).await.unwrap_or_default();
     assert_eq!(ids(&page), vec![b.id(), a.id(), side.id()]);
-    assert_eq!(page.iter().map(|m| m.late).collect::<Vec<_>>(), vec![false, false, true]);
+    assert_eq!(
+        page.iter().map(|m| m.late).collect::<Vec<_>>(),
+        vec![false, false, true]
+    );
     let again = log::insert(&store, &mut clock, 0, a).await;
-    assert_eq!(again.map(|i| i.outcome), Ok(log::Outcome::Duplicate(MessageState::Delivered)));
+    assert_eq!(
+        again.map(|i| i.outcome),
+        Ok(log::Outcome::Duplicate(MessageState::Delivered))
+    );
 }
 
 /// Expands to one test per contract function, each on a fresh store from `$make_store`.

@@ -74,7 +74,10 @@ pub struct OrderKey {
 
 impl From<OrderKey> for chat_sync::Item {
     fn from(key: OrderKey) -> Self {
-        chat_sync::Item { time: key.time.0, id: key.id.0 }
+        chat_sync::Item {
+            time: key.time.0,
+            id: key.id.0,
+        }
     }
 }
 
@@ -189,7 +192,9 @@ impl Envelope {
             return Err(EnvelopeError::BadSignature);
         }
         let mut bytes = vec![ENVELOPE_VERSION];
-        bytes.extend_from_slice(&postcard::to_allocvec(&content).map_err(|_| EnvelopeError::Malformed)?);
+        bytes.extend_from_slice(
+            &postcard::to_allocvec(&content).map_err(|_| EnvelopeError::Malformed)?,
+        );
         let signature = key.sign(Context::CHAT_MESSAGE, &bytes);
         bytes.extend_from_slice(&signature.to_bytes());
         if bytes.len() > MAX_ENVELOPE_LEN {
@@ -231,11 +236,14 @@ impl Envelope {
             return Err(EnvelopeError::TooShort(bytes.len()));
         }
         let (signed, _) = bytes.split_at(bytes.len() - SIGNATURE_LENGTH);
-        let (&version, body) = signed.split_first().ok_or(EnvelopeError::TooShort(bytes.len()))?;
+        let (&version, body) = signed
+            .split_first()
+            .ok_or(EnvelopeError::TooShort(bytes.len()))?;
         if version != ENVELOPE_VERSION {
             return Err(EnvelopeError::UnknownVersion(version));
         }
-        let (content, rest): (Content, _) = postcard::take_from_bytes(body).map_err(|_| EnvelopeError::Malformed)?;
+        let (content, rest): (Content, _) =
+            postcard::take_from_bytes(body).map_err(|_| EnvelopeError::Malformed)?;
         if !rest.is_empty() {
             return Err(EnvelopeError::NonCanonical);
         }
@@ -243,7 +251,11 @@ impl Envelope {
         if postcard::to_allocvec(&content).map_err(|_| EnvelopeError::Malformed)? != body {
             return Err(EnvelopeError::NonCanonical);
         }
-        Ok(Self { bytes: bytes.to_vec(), content, id: Self::id_of(bytes) })
+        Ok(Self {
+            bytes: bytes.to_vec(),
+            content,
+            id: Self::id_of(bytes),
+        })
     }
 
     fn split(&self) -> (&[u8], Signature) {
@@ -265,7 +277,10 @@ impl Envelope {
 
     /// Its place in the ordered view.
     pub fn key(&self) -> OrderKey {
-        OrderKey { time: self.content.time, id: self.id }
+        OrderKey {
+            time: self.content.time,
+            id: self.id,
+        }
     }
 
     /// The exact bytes that travel and are stored.
@@ -276,7 +291,11 @@ impl Envelope {
     /// The envelope sealed to `recipient` for the platform mailbox or a relay
     /// ([`crypto::seal`]): they see only these bytes. The recipient gets the same envelope,
     /// so the same id, as on any other path.
-    pub fn seal_for(&self, recipient: &PublicKey, rng: &mut impl CryptoRngCore) -> Result<Vec<u8>, SealError> {
+    pub fn seal_for(
+        &self,
+        recipient: &PublicKey,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Vec<u8>, SealError> {
         crypto::seal::seal(recipient, &self.bytes, rng)
     }
 
@@ -312,7 +331,11 @@ fn check_content(content: &Content) -> Result<(), EnvelopeError> {
         Body::Receipt { .. } => false,
         Body::Reaction { reaction, .. } => reaction.len() > MAX_REACTION_LEN,
     };
-    if too_long { Err(EnvelopeError::BodyTooLong) } else { Ok(()) }
+    if too_long {
+        Err(EnvelopeError::BodyTooLong)
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -340,15 +363,27 @@ mod tests {
         let bodies = [
             Body::Text("안녕하세요".into()),
             Body::Voucher(vec![0x47, 0x56, 0x31]),
-            Body::Receipt { kind: ReceiptKind::Read, target: MessageId([5; 32]) },
-            Body::Reaction { target: MessageId([6; 32]), reaction: "👍".into() },
+            Body::Receipt {
+                kind: ReceiptKind::Read,
+                target: MessageId([5; 32]),
+            },
+            Body::Reaction {
+                target: MessageId([6; 32]),
+                reaction: "👍".into(),
+            },
         ];
         for body in bodies {
             let envelope = Envelope::sign(&alice, content(&alice, body)).unwrap();
-            assert_eq!(envelope.content().parents, vec![MessageId([1; 32]), MessageId([2; 32])]);
+            assert_eq!(
+                envelope.content().parents,
+                vec![MessageId([1; 32]), MessageId([2; 32])]
+            );
             let decoded = Envelope::decode(envelope.as_bytes()).unwrap();
             assert_eq!(decoded, envelope);
-            assert_eq!(decoded.id(), MessageId(Sha256::digest(envelope.as_bytes()).into()));
+            assert_eq!(
+                decoded.id(),
+                MessageId(Sha256::digest(envelope.as_bytes()).into())
+            );
         }
     }
 
@@ -368,31 +403,48 @@ mod tests {
     fn tampering_and_wrong_keys_are_caught() {
         let (alice, bob) = (key(1), key(2));
         let envelope = Envelope::sign(&alice, content(&alice, Body::Text("hi".into()))).unwrap();
-        assert_eq!(Envelope::sign(&bob, content(&alice, Body::Text("hi".into()))), Err(EnvelopeError::BadSignature));
+        assert_eq!(
+            Envelope::sign(&bob, content(&alice, Body::Text("hi".into()))),
+            Err(EnvelopeError::BadSignature)
+        );
         let bytes = envelope.as_bytes();
         for i in 0..bytes.len() {
             let mut altered = bytes.to_vec();
             altered[i] ^= 0x40;
             assert!(Envelope::decode(&altered).is_err(), "flip at {i} accepted");
         }
-        assert_eq!(Envelope::decode(&bytes[..64]), Err(EnvelopeError::TooShort(64)));
+        assert_eq!(
+            Envelope::decode(&bytes[..64]),
+            Err(EnvelopeError::TooShort(64))
+        );
         let mut trailing = bytes.to_vec();
         trailing.insert(bytes.len() - 64, 0);
         assert!(Envelope::decode(&trailing).is_err());
-        assert_eq!(Envelope::decode(&vec![1; MAX_ENVELOPE_LEN + 1]), Err(EnvelopeError::TooLong(MAX_ENVELOPE_LEN + 1)));
+        assert_eq!(
+            Envelope::decode(&vec![1; MAX_ENVELOPE_LEN + 1]),
+            Err(EnvelopeError::TooLong(MAX_ENVELOPE_LEN + 1))
+        );
     }
 
     #[test]
     fn limits_are_enforced_when_signing() {
         let alice = key(1);
         let long = content(&alice, Body::Text("x".repeat(MAX_TEXT_LEN + 1)));
-        assert_eq!(Envelope::sign(&alice, long), Err(EnvelopeError::BodyTooLong));
+        assert_eq!(
+            Envelope::sign(&alice, long),
+            Err(EnvelopeError::BodyTooLong)
+        );
         let mut many = content(&alice, Body::Text(String::new()));
-        many.parents = (0..=MAX_PARENTS as u8).map(|i| MessageId([i; 32])).collect();
+        many.parents = (0..=MAX_PARENTS as u8)
+            .map(|i| MessageId([i; 32]))
+            .collect();
         assert_eq!(Envelope::sign(&alice, many), Err(EnvelopeError::BadParents));
         let mut reserved = content(&alice, Body::Text(String::new()));
         reserved.time = Timestamp(u64::MAX);
-        assert_eq!(Envelope::sign(&alice, reserved), Err(EnvelopeError::ReservedTime));
+        assert_eq!(
+            Envelope::sign(&alice, reserved),
+            Err(EnvelopeError::ReservedTime)
+        );
     }
 
     /// A deterministic stand-in for the caller's random source.
@@ -403,7 +455,10 @@ mod tests {
             self.next_u64() as u32
         }
         fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             self.0
         }
         fn fill_bytes(&mut self, dest: &mut [u8]) {
@@ -420,14 +475,27 @@ mod tests {
     #[test]
     fn sealed_envelopes_open_to_the_same_message_for_the_recipient_only() {
         let (alice, bob, carol) = (key(1), key(2), key(3));
-        let envelope = Envelope::sign(&alice, content(&alice, Body::Text("via mailbox".into()))).unwrap();
-        let sealed = envelope.seal_for(&bob.public(), &mut CountingRng(7)).unwrap();
-        assert!(!sealed.windows(11).any(|w| w == b"via mailbox"), "plaintext visible to the relay");
+        let envelope =
+            Envelope::sign(&alice, content(&alice, Body::Text("via mailbox".into()))).unwrap();
+        let sealed = envelope
+            .seal_for(&bob.public(), &mut CountingRng(7))
+            .unwrap();
+        assert!(
+            !sealed.windows(11).any(|w| w == b"via mailbox"),
+            "plaintext visible to the relay"
+        );
         let opened = Envelope::open_sealed(&bob, &sealed).unwrap();
         assert_eq!(opened.id(), envelope.id());
-        assert_eq!(Envelope::open_sealed(&carol, &sealed), Err(OpenError::Seal(SealError::Undecryptable)));
-        let not_an_envelope = crypto::seal::seal(&bob.public(), b"junk", &mut CountingRng(8)).unwrap();
-        assert!(matches!(Envelope::open_sealed(&bob, &not_an_envelope), Err(OpenError::Envelope(_))));
+        assert_eq!(
+            Envelope::open_sealed(&carol, &sealed),
+            Err(OpenError::Seal(SealError::Undecryptable))
+        );
+        let not_an_envelope =
+            crypto::seal::seal(&bob.public(), b"junk", &mut CountingRng(8)).unwrap();
+        assert!(matches!(
+            Envelope::open_sealed(&bob, &not_an_envelope),
+            Err(OpenError::Envelope(_))
+        ));
     }
 
     #[test]

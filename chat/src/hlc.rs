@@ -13,7 +13,9 @@ pub const MAX_DRIFT_MS: u64 = 5 * 60 * 1000;
 /// A hybrid logical clock time: `wall_ms << 16 | counter`, ordered as a `u64`.
 ///
 /// `u64::MAX` is never a valid time (the sync protocol reserves it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Timestamp(pub u64);
 
 impl Timestamp {
@@ -75,7 +77,11 @@ impl Clock {
     /// observed so far.
     pub fn tick(&mut self, now_ms: u64) -> Timestamp {
         let wall = Timestamp::new(now_ms, 0);
-        self.last = if wall > self.last { wall } else { self.last.successor() };
+        self.last = if wall > self.last {
+            wall
+        } else {
+            self.last.successor()
+        };
         self.last
     }
 
@@ -83,7 +89,10 @@ impl Clock {
     /// than [`MAX_DRIFT_MS`] ahead of `now_ms` is refused and not observed.
     pub fn observe(&mut self, now_ms: u64, remote: Timestamp) -> Result<(), TooFarAhead> {
         if remote.wall_ms() > now_ms.saturating_add(MAX_DRIFT_MS) {
-            return Err(TooFarAhead { remote_ms: remote.wall_ms(), local_ms: now_ms });
+            return Err(TooFarAhead {
+                remote_ms: remote.wall_ms(),
+                local_ms: now_ms,
+            });
         }
         self.last = self.last.max(remote);
         Ok(())
@@ -125,7 +134,10 @@ mod tests {
         let remote = Timestamp::new(1000 + MAX_DRIFT_MS + 1, 0);
         assert!(clock.observe(1000, remote).is_err());
         assert_eq!(clock.last(), Timestamp::default());
-        assert_eq!(clock.observe(1000, Timestamp::new(1000 + MAX_DRIFT_MS, 0)), Ok(()));
+        assert_eq!(
+            clock.observe(1000, Timestamp::new(1000 + MAX_DRIFT_MS, 0)),
+            Ok(())
+        );
     }
 
     #[test]

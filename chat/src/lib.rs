@@ -31,11 +31,14 @@ pub mod store;
 #[allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 pub mod contract;
 
-pub use envelope::{Body, Content, ConversationId, Envelope, EnvelopeError, MessageId, OpenError, OrderKey, ReceiptKind};
+pub use envelope::{
+    Body, Content, ConversationId, Envelope, EnvelopeError, MessageId, OpenError, OrderKey,
+    ReceiptKind,
+};
 pub use hlc::{Clock, Timestamp};
 pub use memory::MemoryStore;
 pub use outbox::{Backoff, Outbox};
 pub use store::{
-    ChatStore, Contact, ContactStore, Conversation, ConversationStore, MessageState, MessageStore, OutboxEntry,
-    OutboxStore, StoreError, StoredMessage,
+    ChatStore, Contact, ContactStore, Conversation, ConversationStore, MessageState, MessageStore,
+    OutboxEntry, OutboxStore, StoreError, StoredMessage,
 };

@@ -15,9 +15,13 @@
 use chat_sync::SortedItems;
 use crypto::keys::DeviceKey;
 
-use crate::envelope::{Body, Content, ConversationId, Envelope, EnvelopeError, MAX_PARENTS, MessageId, OrderKey};
+use crate::envelope::{
+    Body, Content, ConversationId, Envelope, EnvelopeError, MAX_PARENTS, MessageId, OrderKey,
+};
 use crate::hlc::{Clock, TooFarAhead};
-use crate::store::{Conversation, ConversationStore, MessageState, MessageStore, StoreError, StoredMessage};
+use crate::store::{
+    Conversation, ConversationStore, MessageState, MessageStore, StoreError, StoredMessage,
+};
 
 /// Why a message was not taken into the log (it is not stored).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,7 +77,10 @@ pub struct Inserted {
 enum Verdict {
     Ready,
     Invalid,
-    Waiting { blockers: Vec<MessageId>, missing: Vec<MessageId> },
+    Waiting {
+        blockers: Vec<MessageId>,
+        missing: Vec<MessageId>,
+    },
 }
 
 /// Takes a verified envelope into the log. `now_ms` is the wall clock; `clock` observes the
@@ -86,12 +93,21 @@ pub async fn insert<S: MessageStore + ConversationStore>(
 ) -> Result<Inserted, LogError> {
     let id = envelope.id();
     let content = envelope.content();
-    let mut conversation = store.conversation(&content.conversation).await?.ok_or(LogError::UnknownConversation)?;
+    let mut conversation = store
+        .conversation(&content.conversation)
+        .await?
+        .ok_or(LogError::UnknownConversation)?;
     if !conversation.members.contains(&content.author) {
         return Err(LogError::NotMember);
     }
-    let mut inserted =
-        Inserted { id, outcome: Outcome::Pending, delivered: vec![], late: vec![], rejected: vec![], missing: vec![] };
+    let mut inserted = Inserted {
+        id,
+        outcome: Outcome::Pending,
+        delivered: vec![],
+        late: vec![],
+        rejected: vec![],
+        missing: vec![],
+    };
     match store.message(&id).await? {
         // A pending duplicate is evaluated again: this repairs an insert cut short by a crash.
         Some(existing) if existing.state != MessageState::Pending => {
@@ -101,7 +117,13 @@ pub async fn insert<S: MessageStore + ConversationStore>(
         Some(_) => inserted.outcome = Outcome::Duplicate(MessageState::Pending),
         None => {
             clock.observe(now_ms, content.time)?;
-            store.insert_message(StoredMessage { envelope, state: MessageState::Pending, late: false }).await?;
+            store
+                .insert_message(StoredMessage {
+                    envelope,
+                    state: MessageState::Pending,
+                    late: false,
+                })
+                .await?;
         }
     }
     settle(store, &mut conversation, vec![id], &mut inserted).await?;
@@ -132,7 +154,14 @@ pub async fn receive<S: MessageStore + ConversationStore>(
             && existing.state != MessageState::Pending
         {
             let outcome = Outcome::Duplicate(existing.state);
-            return Ok(Inserted { id, outcome, delivered: vec![], late: vec![], rejected: vec![], missing: vec![] });
+            return Ok(Inserted {
+                id,
+                outcome,
+                delivered: vec![],
+                late: vec![],
+                rejected: vec![],
+                missing: vec![],
+            });
         }
     }
     insert(store, clock, now_ms, Envelope::decode(bytes)?).await
@@ -147,7 +176,9 @@ async fn settle<S: MessageStore + ConversationStore>(
 ) -> Result<(), LogError> {
     let mut heads_changed = false;
     while let Some(id) = work.pop() {
-        let Some(message) = store.message(&id).await? else { continue };
+        let Some(message) = store.message(&id).await? else {
+            continue;
+        };
         if message.state != MessageState::Pending {
             continue;
         }
@@ -155,7 +186,9 @@ async fn settle<S: MessageStore + ConversationStore>(
             Verdict::Ready => {
                 let key = message.envelope.key();
                 let late = conversation.read_marker.is_some_and(|marker| key < marker);
-                store.set_message_state(&id, MessageState::Delivered, late).await?;
+                store
+                    .set_message_state(&id, MessageState::Delivered, late)
+                    .await?;
                 let parents = &message.envelope.content().parents;
                 conversation.heads.retain(|head| !parents.contains(head));
                 conversation.heads.push(id);
@@ -167,7 +200,9 @@ async fn settle<S: MessageStore + ConversationStore>(
                 work.extend(store.take_waiting(&id).await?);
             }
             Verdict::Invalid => {
-                store.set_message_state(&id, MessageState::Rejected, false).await?;
+                store
+                    .set_message_state(&id, MessageState::Rejected, false)
+                    .await?;
                 result.rejected.push(id);
                 work.extend(store.take_waiting(&id).await?);
             }
@@ -187,11 +222,16 @@ async fn settle<S: MessageStore + ConversationStore>(
         conversation.heads.sort_unstable();
         store.put_conversation(conversation.clone()).await?;
     }
-    result.missing.retain(|id| !result.delivered.contains(id) && !result.rejected.contains(id));
+    result
+        .missing
+        .retain(|id| !result.delivered.contains(id) && !result.rejected.contains(id));
     Ok(())
 }
 
-async fn evaluate<S: MessageStore>(store: &S, message: &StoredMessage) -> Result<Verdict, StoreError> {
+async fn evaluate<S: MessageStore>(
+    store: &S,
+    message: &StoredMessage,
+) -> Result<Verdict, StoreError> {
     let content = message.envelope.content();
     let (mut blockers, mut missing) = (vec![], vec![]);
     for parent_id in &content.parents {
@@ -202,7 +242,9 @@ async fn evaluate<S: MessageStore>(store: &S, message: &StoredMessage) -> Result
             }
             Some(parent) => {
                 let p = parent.envelope.content();
-                if p.conversation != content.conversation || p.time >= content.time || parent.state == MessageState::Rejected
+                if p.conversation != content.conversation
+                    || p.time >= content.time
+                    || parent.state == MessageState::Rejected
                 {
                     return Ok(Verdict::Invalid);
                 }
@@ -212,13 +254,23 @@ async fn evaluate<S: MessageStore>(store: &S, message: &StoredMessage) -> Result
             }
         }
     }
-    Ok(if blockers.is_empty() { Verdict::Ready } else { Verdict::Waiting { blockers, missing } })
+    Ok(if blockers.is_empty() {
+        Verdict::Ready
+    } else {
+        Verdict::Waiting { blockers, missing }
+    })
 }
 
 /// Re-evaluates every pending message of a conversation: run once after a restart, so that an
 /// insert cut short by a crash completes.
-pub async fn recover<S: MessageStore + ConversationStore>(store: &S, conversation: &ConversationId) -> Result<Inserted, LogError> {
-    let mut state = store.conversation(conversation).await?.ok_or(LogError::UnknownConversation)?;
+pub async fn recover<S: MessageStore + ConversationStore>(
+    store: &S,
+    conversation: &ConversationId,
+) -> Result<Inserted, LogError> {
+    let mut state = store
+        .conversation(conversation)
+        .await?
+        .ok_or(LogError::UnknownConversation)?;
     let mut result = Inserted {
         id: MessageId([0; 32]),
         outcome: Outcome::Pending,
@@ -251,7 +303,10 @@ pub async fn compose<S: MessageStore + ConversationStore>(
     conversation: &ConversationId,
     body: Body,
 ) -> Result<Envelope, LogError> {
-    let state = store.conversation(conversation).await?.ok_or(LogError::UnknownConversation)?;
+    let state = store
+        .conversation(conversation)
+        .await?
+        .ok_or(LogError::UnknownConversation)?;
     let mut heads: Vec<OrderKey> = Vec::with_capacity(state.heads.len());
     for head in &state.heads {
         if let Some(message) = store.message(head).await? {
@@ -263,7 +318,13 @@ pub async fn compose<S: MessageStore + ConversationStore>(
     if let Some(newest) = heads.last() {
         clock.advance_to(newest.time);
     }
-    let content = Content { author: key.public(), conversation: *conversation, time: clock.tick(now_ms), parents, body };
+    let content = Content {
+        author: key.public(),
+        conversation: *conversation,
+        time: clock.tick(now_ms),
+        parents,
+        body,
+    };
     let envelope = Envelope::sign(key, content)?;
     insert(store, clock, now_ms, envelope.clone()).await?;
     Ok(envelope)
@@ -275,7 +336,10 @@ pub async fn mark_read<S: ConversationStore>(
     conversation: &ConversationId,
     key: OrderKey,
 ) -> Result<Option<OrderKey>, LogError> {
-    let mut state = store.conversation(conversation).await?.ok_or(LogError::UnknownConversation)?;
+    let mut state = store
+        .conversation(conversation)
+        .await?
+        .ok_or(LogError::UnknownConversation)?;
     if state.read_marker.is_none_or(|marker| marker < key) {
         state.read_marker = Some(key);
         store.put_conversation(state.clone()).await?;
@@ -284,7 +348,12 @@ pub async fn mark_read<S: ConversationStore>(
 }
 
 /// The conversation's sync set, for [`chat_sync::SyncEngine`].
-pub async fn sync_items<S: MessageStore>(store: &S, conversation: &ConversationId) -> Result<SortedItems, StoreError> {
+pub async fn sync_items<S: MessageStore>(
+    store: &S,
+    conversation: &ConversationId,
+) -> Result<SortedItems, StoreError> {
     let keys = store.message_keys(conversation).await?;
-    Ok(SortedItems::from_unsorted(keys.into_iter().map(Into::into).collect()))
+    Ok(SortedItems::from_unsorted(
+        keys.into_iter().map(Into::into).collect(),
+    ))
 }

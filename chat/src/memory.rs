@@ -7,8 +7,8 @@ use crypto::keys::{PUBLIC_KEY_LENGTH, PublicKey};
 
 use crate::envelope::{ConversationId, MessageId, OrderKey};
 use crate::store::{
-    Contact, ContactStore, Conversation, ConversationStore, MessageState, MessageStore, OutboxEntry, OutboxStore,
-    StoreError, StoredMessage,
+    Contact, ContactStore, Conversation, ConversationStore, MessageState, MessageStore,
+    OutboxEntry, OutboxStore, StoreError, StoredMessage,
 };
 
 type OutboxKey = (MessageId, [u8; PUBLIC_KEY_LENGTH]);
@@ -45,7 +45,9 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-applied change: every method
         // validates before it mutates. Recover the data rather than propagate the poison.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -56,7 +58,10 @@ impl MessageStore for MemoryStore {
         if inner.messages.contains_key(&id) {
             return Ok(false);
         }
-        let entry = (message.envelope.content().conversation, message.envelope.key());
+        let entry = (
+            message.envelope.content().conversation,
+            message.envelope.key(),
+        );
         inner.all.insert(entry);
         if message.state == MessageState::Delivered {
             inner.delivered.insert(entry);
@@ -69,14 +74,22 @@ impl MessageStore for MemoryStore {
         Ok(self.lock().messages.get(id).cloned())
     }
 
-    async fn set_message_state(&self, id: &MessageId, state: MessageState, late: bool) -> Result<(), StoreError> {
+    async fn set_message_state(
+        &self,
+        id: &MessageId,
+        state: MessageState,
+        late: bool,
+    ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let Some(message) = inner.messages.get_mut(id) else {
             return Ok(());
         };
         message.state = state;
         message.late = late;
-        let entry = (message.envelope.content().conversation, message.envelope.key());
+        let entry = (
+            message.envelope.content().conversation,
+            message.envelope.key(),
+        );
         if state == MessageState::Delivered {
             inner.delivered.insert(entry);
         } else {
@@ -85,9 +98,16 @@ impl MessageStore for MemoryStore {
         Ok(())
     }
 
-    async fn message_keys(&self, conversation: &ConversationId) -> Result<Vec<OrderKey>, StoreError> {
+    async fn message_keys(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<OrderKey>, StoreError> {
         let inner = self.lock();
-        Ok(inner.all.range(conversation_range(conversation, None)).map(|(_, key)| *key).collect())
+        Ok(inner
+            .all
+            .range(conversation_range(conversation, None))
+            .map(|(_, key)| *key)
+            .collect())
     }
 
     async fn page(
@@ -106,17 +126,35 @@ impl MessageStore for MemoryStore {
             .collect())
     }
 
-    async fn add_waiting(&self, conversation: &ConversationId, parent: &MessageId, child: &MessageId) -> Result<(), StoreError> {
+    async fn add_waiting(
+        &self,
+        conversation: &ConversationId,
+        parent: &MessageId,
+        child: &MessageId,
+    ) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        inner.waiting.entry(*parent).or_insert_with(|| (*conversation, BTreeSet::new())).1.insert(*child);
+        inner
+            .waiting
+            .entry(*parent)
+            .or_insert_with(|| (*conversation, BTreeSet::new()))
+            .1
+            .insert(*child);
         Ok(())
     }
 
     async fn take_waiting(&self, parent: &MessageId) -> Result<Vec<MessageId>, StoreError> {
-        Ok(self.lock().waiting.remove(parent).map(|(_, children)| children.into_iter().collect()).unwrap_or_default())
+        Ok(self
+            .lock()
+            .waiting
+            .remove(parent)
+            .map(|(_, children)| children.into_iter().collect())
+            .unwrap_or_default())
     }
 
-    async fn missing_parents(&self, conversation: &ConversationId) -> Result<Vec<MessageId>, StoreError> {
+    async fn missing_parents(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<MessageId>, StoreError> {
         let inner = self.lock();
         Ok(inner
             .waiting
@@ -133,7 +171,10 @@ fn conversation_range(
     before: Option<OrderKey>,
 ) -> (ViewBound, ViewBound) {
     use std::ops::Bound::{Excluded, Included, Unbounded};
-    let lowest = OrderKey { time: crate::hlc::Timestamp(0), id: MessageId([0; 32]) };
+    let lowest = OrderKey {
+        time: crate::hlc::Timestamp(0),
+        id: MessageId([0; 32]),
+    };
     let upper = match before {
         Some(key) => Excluded((*conversation, key)),
         None => match next_conversation(conversation) {
@@ -151,7 +192,9 @@ fn next_conversation(conversation: &ConversationId) -> Option<ConversationId> {
 
 impl ConversationStore for MemoryStore {
     async fn put_conversation(&self, conversation: Conversation) -> Result<(), StoreError> {
-        self.lock().conversations.insert(conversation.id, conversation);
+        self.lock()
+            .conversations
+            .insert(conversation.id, conversation);
         Ok(())
     }
 
@@ -207,7 +250,11 @@ impl OutboxStore for MemoryStore {
         Ok(())
     }
 
-    async fn remove_outbox(&self, message: &MessageId, recipient: &PublicKey) -> Result<bool, StoreError> {
+    async fn remove_outbox(
+        &self,
+        message: &MessageId,
+        recipient: &PublicKey,
+    ) -> Result<bool, StoreError> {
         let mut inner = self.lock();
         let key = (*message, recipient.to_bytes());
         match inner.outbox.remove(&key) {

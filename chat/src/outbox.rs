@@ -23,7 +23,11 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self { base_ms: 1_000, max_ms: 5 * 60 * 1_000, jitter_percent: 25 }
+        Self {
+            base_ms: 1_000,
+            max_ms: 5 * 60 * 1_000,
+            jitter_percent: 25,
+        }
     }
 }
 
@@ -31,9 +35,17 @@ impl Backoff {
     /// Delay after `attempts` attempts, with `random` choosing the jitter.
     pub fn delay(&self, attempts: u32, random: u64) -> u64 {
         let exponent = attempts.saturating_sub(1).min(32);
-        let delay = self.base_ms.saturating_mul(1u64 << exponent).min(self.max_ms);
+        let delay = self
+            .base_ms
+            .saturating_mul(1u64 << exponent)
+            .min(self.max_ms);
         let jitter_span = delay / 100 * self.jitter_percent;
-        delay + if jitter_span == 0 { 0 } else { random % (jitter_span + 1) }
+        delay
+            + if jitter_span == 0 {
+                0
+            } else {
+                random % (jitter_span + 1)
+            }
     }
 }
 
@@ -81,7 +93,8 @@ impl Outbox {
         for (i, entry) in due.iter().enumerate() {
             let mut next = entry.clone();
             next.attempts = next.attempts.saturating_add(1);
-            let mix = random.rotate_left(i as u32 * 7) ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let mix =
+                random.rotate_left(i as u32 * 7) ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             next.next_attempt_ms = now_ms.saturating_add(self.backoff.delay(next.attempts, mix));
             store.update_outbox(next).await?;
         }
@@ -90,7 +103,12 @@ impl Outbox {
 
     /// `recipient` holds `message`: stop sending it there. Returns whether an entry was removed
     /// (false for a repeated or unknown ack).
-    pub async fn ack<S: OutboxStore>(&self, store: &S, message: &MessageId, recipient: &PublicKey) -> Result<bool, StoreError> {
+    pub async fn ack<S: OutboxStore>(
+        &self,
+        store: &S,
+        message: &MessageId,
+        recipient: &PublicKey,
+    ) -> Result<bool, StoreError> {
         store.remove_outbox(message, recipient).await
     }
 
@@ -106,10 +124,17 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_bounded_jitter() {
-        let backoff = Backoff { base_ms: 1000, max_ms: 10_000, jitter_percent: 0 };
+        let backoff = Backoff {
+            base_ms: 1000,
+            max_ms: 10_000,
+            jitter_percent: 0,
+        };
         let delays: Vec<u64> = (1..=6).map(|a| backoff.delay(a, 0)).collect();
         assert_eq!(delays, [1000, 2000, 4000, 8000, 10_000, 10_000]);
-        let jittered = Backoff { jitter_percent: 25, ..backoff };
+        let jittered = Backoff {
+            jitter_percent: 25,
+            ..backoff
+        };
         for random in [0, 1, 249, 250, 251, u64::MAX] {
             let delay = jittered.delay(1, random);
             assert!((1000..=1250).contains(&delay), "{delay}");

@@ -3,8 +3,8 @@
 //!
 //! The traits use native `async fn` without a `Send` bound, so that the IndexedDB backend
 //! (whose futures are not `Send`) can implement them; the in-memory backend is
-//! [`crate::memory::MemoryStore`], and [`crate::contract`] is the behaviour every backend must
-//! show. Every method is atomic on its own; the log and outbox are written so that a crash
+//! [`crate::memory::MemoryStore`], and `chat::contract` (feature `testing`) is the behaviour
+//! every backend must show. Every method is atomic on its own; the log and outbox are written so that a crash
 //! between two calls loses nothing that a later call cannot repair.
 //!
 //! Records have a version byte and a canonical postcard encoding ([`encode_record`],
@@ -89,8 +89,13 @@ impl StoredMessage {
                     1 => true,
                     _ => return Err(corrupt("late flag")),
                 };
-                let envelope = Envelope::decode_stored(envelope).map_err(|e| corrupt(&e.to_string()))?;
-                Ok(Self { envelope, state, late })
+                let envelope =
+                    Envelope::decode_stored(envelope).map_err(|e| corrupt(&e.to_string()))?;
+                Ok(Self {
+                    envelope,
+                    state,
+                    late,
+                })
             }
             _ => Err(corrupt("header")),
         }
@@ -147,9 +152,17 @@ pub trait MessageStore {
     /// The message with this id.
     async fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError>;
     /// Changes the state and late flag of a stored message (no-op if absent).
-    async fn set_message_state(&self, id: &MessageId, state: MessageState, late: bool) -> Result<(), StoreError>;
+    async fn set_message_state(
+        &self,
+        id: &MessageId,
+        state: MessageState,
+        late: bool,
+    ) -> Result<(), StoreError>;
     /// Keys of every stored message of the conversation (any state), ascending: the sync set.
-    async fn message_keys(&self, conversation: &ConversationId) -> Result<Vec<OrderKey>, StoreError>;
+    async fn message_keys(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<OrderKey>, StoreError>;
     /// Delivered messages with key below `before` (all if `None`), newest first, at most `limit`.
     async fn page(
         &self,
@@ -158,11 +171,19 @@ pub trait MessageStore {
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError>;
     /// Records that `child` waits for `parent` (set semantics).
-    async fn add_waiting(&self, conversation: &ConversationId, parent: &MessageId, child: &MessageId) -> Result<(), StoreError>;
+    async fn add_waiting(
+        &self,
+        conversation: &ConversationId,
+        parent: &MessageId,
+        child: &MessageId,
+    ) -> Result<(), StoreError>;
     /// Removes and returns the children waiting for `parent`, ascending by id.
     async fn take_waiting(&self, parent: &MessageId) -> Result<Vec<MessageId>, StoreError>;
     /// Parents waited for in the conversation that are not stored, ascending.
-    async fn missing_parents(&self, conversation: &ConversationId) -> Result<Vec<MessageId>, StoreError>;
+    async fn missing_parents(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<MessageId>, StoreError>;
 }
 
 /// Conversations.
@@ -194,7 +215,11 @@ pub trait OutboxStore {
     /// Replaces an existing entry (no-op if absent: it was acknowledged meanwhile).
     async fn update_outbox(&self, entry: OutboxEntry) -> Result<(), StoreError>;
     /// Removes an entry; returns whether it existed.
-    async fn remove_outbox(&self, message: &MessageId, recipient: &PublicKey) -> Result<bool, StoreError>;
+    async fn remove_outbox(
+        &self,
+        message: &MessageId,
+        recipient: &PublicKey,
+    ) -> Result<bool, StoreError>;
     /// Entries with `next_attempt_ms <= now_ms`, by time then key, at most `limit`.
     async fn due_outbox(&self, now_ms: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
     /// The earliest `next_attempt_ms`, if any entry is queued.
@@ -210,7 +235,9 @@ impl<T: MessageStore + ConversationStore + ContactStore + OutboxStore> ChatStore
 /// `RECORD_VERSION || postcard(value)`.
 pub fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     let mut bytes = vec![RECORD_VERSION];
-    bytes.extend_from_slice(&postcard::to_allocvec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+    bytes.extend_from_slice(
+        &postcard::to_allocvec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    );
     Ok(bytes)
 }
 
@@ -218,11 +245,18 @@ pub fn encode_record<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 /// and non-canonical encodings (such as overlong varints).
 pub fn decode_record<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     if bytes.len() > MAX_RECORD_LEN {
-        return Err(StoreError::Corrupt(format!("record of {} bytes", bytes.len())));
+        return Err(StoreError::Corrupt(format!(
+            "record of {} bytes",
+            bytes.len()
+        )));
     }
     match bytes.split_first() {
         Some((&RECORD_VERSION, body)) => match postcard::take_from_bytes::<T>(body) {
-            Ok((value, [])) if postcard::to_allocvec(&value).is_ok_and(|canonical| canonical == body) => Ok(value),
+            Ok((value, []))
+                if postcard::to_allocvec(&value).is_ok_and(|canonical| canonical == body) =>
+            {
+                Ok(value)
+            }
             Ok((_, [])) => Err(StoreError::Corrupt("non-canonical encoding".into())),
             Ok(_) => Err(StoreError::Corrupt("trailing bytes".into())),
             Err(e) => Err(StoreError::Corrupt(e.to_string())),
@@ -240,7 +274,11 @@ mod tests {
 
     #[test]
     fn records_refuse_overlong_varints_trailing_bytes_and_other_versions() {
-        let contact = Contact { key: key(1).public(), name: "Ann".into(), addresses: vec![] };
+        let contact = Contact {
+            key: key(1).public(),
+            name: "Ann".into(),
+            addresses: vec![],
+        };
         let bytes = encode_record(&contact).unwrap();
         assert_eq!(decode_record::<Contact>(&bytes), Ok(contact));
         // The name length 3 (0x03) written as an overlong varint 0x83 0x00.
@@ -249,7 +287,10 @@ mod tests {
         let mut overlong = bytes[..name_at].to_vec();
         overlong.extend_from_slice(&[0x83, 0x00]);
         overlong.extend_from_slice(&bytes[name_at + 1..]);
-        assert!(matches!(decode_record::<Contact>(&overlong), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            decode_record::<Contact>(&overlong),
+            Err(StoreError::Corrupt(_))
+        ));
         let mut trailing = bytes.clone();
         trailing.push(0);
         assert!(decode_record::<Contact>(&trailing).is_err());

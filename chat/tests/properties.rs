@@ -6,8 +6,8 @@ use chat::contract::fixtures::{conversation, key};
 use chat::log;
 use chat::store::{StoredMessage, decode_record};
 use chat::{
-    Body, Clock, Contact, Content, Conversation, ConversationId, ConversationStore as _, Envelope, MemoryStore, MessageId,
-    MessageStore as _, OutboxEntry, ReceiptKind, Timestamp,
+    Body, Clock, Contact, Content, Conversation, ConversationId, ConversationStore as _, Envelope,
+    MemoryStore, MessageId, MessageStore as _, OutboxEntry, ReceiptKind, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -15,16 +15,32 @@ fn arb_body() -> impl Strategy<Value = Body> {
     prop_oneof![
         ".{0,40}".prop_map(Body::Text),
         prop::collection::vec(any::<u8>(), 0..120).prop_map(Body::Voucher),
-        (any::<bool>(), prop::array::uniform32(any::<u8>())).prop_map(|(read, target)| Body::Receipt {
-            kind: if read { ReceiptKind::Read } else { ReceiptKind::Delivered },
-            target: MessageId(target),
+        (any::<bool>(), prop::array::uniform32(any::<u8>())).prop_map(|(read, target)| {
+            Body::Receipt {
+                kind: if read {
+                    ReceiptKind::Read
+                } else {
+                    ReceiptKind::Delivered
+                },
+                target: MessageId(target),
+            }
         }),
-        (prop::array::uniform32(any::<u8>()), ".{0,8}").prop_map(|(target, reaction)| Body::Reaction { target: MessageId(target), reaction }),
+        (prop::array::uniform32(any::<u8>()), ".{0,8}").prop_map(|(target, reaction)| {
+            Body::Reaction {
+                target: MessageId(target),
+                reaction,
+            }
+        }),
     ]
 }
 
 fn arb_envelope() -> impl Strategy<Value = Envelope> {
-    (any::<u8>(), 0u64..u64::MAX - 1, prop::collection::btree_set(prop::array::uniform32(any::<u8>()), 0..4), arb_body())
+    (
+        any::<u8>(),
+        0u64..u64::MAX - 1,
+        prop::collection::btree_set(prop::array::uniform32(any::<u8>()), 0..4),
+        arb_body(),
+    )
         .prop_filter_map("signs", |(seed, time, parents, body)| {
             let author = key(seed);
             let content = Content {
@@ -94,11 +110,18 @@ fn history(shape: &[(u8, Vec<prop::sample::Index>)]) -> Vec<Envelope> {
         let mut parents: Vec<MessageId> = if made.is_empty() {
             vec![]
         } else {
-            parent_picks.iter().map(|p| made[p.index(made.len())].id()).collect()
+            parent_picks
+                .iter()
+                .map(|p| made[p.index(made.len())].id())
+                .collect()
         };
         parents.sort_unstable();
         parents.dedup();
-        let newest_parent = parents.iter().filter_map(|p| made.iter().find(|m| m.id() == *p)).map(|m| m.content().time.0).max();
+        let newest_parent = parents
+            .iter()
+            .filter_map(|p| made.iter().find(|m| m.id() == *p))
+            .map(|m| m.content().time.0)
+            .max();
         let time = newest_parent.map_or(100 + i as u64, |t| t + 1 + (i as u64 % 3));
         let author = &authors[usize::from(*author) % authors.len()];
         let content = Content {
@@ -115,7 +138,8 @@ fn history(shape: &[(u8, Vec<prop::sample::Index>)]) -> Vec<Envelope> {
 
 fn view_after(order: &[Envelope]) -> Vec<MessageId> {
     let store = MemoryStore::new();
-    block_on(store.put_conversation(conversation(1, &[&key(1), &key(2), &key(3)]))).expect("stored");
+    block_on(store.put_conversation(conversation(1, &[&key(1), &key(2), &key(3)])))
+        .expect("stored");
     let mut clock = Clock::new();
     for envelope in order {
         block_on(log::insert(&store, &mut clock, 0, envelope.clone())).expect("inserted");

@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chat::contract::block_on;
 use chat::log::{self, Outcome};
 use chat::{
-    Backoff, Body, Clock, Conversation, ConversationId, ConversationStore as _, Envelope, MemoryStore, MessageId, MessageStore as _,
-    OrderKey, Outbox, OutboxStore as _, StoredMessage,
+    Backoff, Body, Clock, Conversation, ConversationId, ConversationStore as _, Envelope,
+    MemoryStore, MessageId, MessageStore as _, OrderKey, Outbox, OutboxStore as _, StoredMessage,
 };
 use chat_sync::{Config, Event, SortedItems, SyncEngine, Topic};
 use crypto::keys::DeviceKey;
@@ -138,14 +138,27 @@ impl Seen {
 }
 
 fn engine() -> SyncEngine<usize> {
-    SyncEngine::new(Config { request_timeout_ms: 1_000, ..Config::default() })
+    SyncEngine::new(Config {
+        request_timeout_ms: 1_000,
+        ..Config::default()
+    })
 }
 
 impl Sim {
     fn new(seed: u64) -> Self {
         let mut rng = Rng(seed);
         let count = 2 + rng.below(7) as usize;
-        let keys: Vec<DeviceKey> = (0..count).map(|_| DeviceKey::from_seed(&rng.next().to_le_bytes().repeat(4).try_into().unwrap_or([1; 32]))).collect();
+        let keys: Vec<DeviceKey> = (0..count)
+            .map(|_| {
+                DeviceKey::from_seed(
+                    &rng.next()
+                        .to_le_bytes()
+                        .repeat(4)
+                        .try_into()
+                        .unwrap_or([1; 32]),
+                )
+            })
+            .collect();
         let members = keys.iter().map(|k| k.public()).collect::<Vec<_>>();
         let start = START_MS;
         let nodes = keys
@@ -160,10 +173,19 @@ impl Sim {
                     read_marker: None,
                 };
                 block_on(store.put_conversation(conversation)).unwrap();
-                Node { key, store, skew_ms: rng.below(3_000), volatile: None }
+                Node {
+                    key,
+                    store,
+                    skew_ms: rng.below(3_000),
+                    volatile: None,
+                }
             })
             .collect();
-        let faults = Faults { drop_percent: rng.below(30), duplicate_percent: rng.below(20), max_delay_ms: 1 + rng.below(200) };
+        let faults = Faults {
+            drop_percent: rng.below(30),
+            duplicate_percent: rng.below(20),
+            max_delay_ms: 1 + rng.below(200),
+        };
         let mut sim = Sim {
             rng,
             now: start,
@@ -174,13 +196,21 @@ impl Sim {
             faults,
             written: vec![],
             markers: vec![],
-            outbox: Outbox { backoff: Backoff { base_ms: 100, max_ms: 2_000, jitter_percent: 25 } },
+            outbox: Outbox {
+                backoff: Backoff {
+                    base_ms: 100,
+                    max_ms: 2_000,
+                    jitter_percent: 25,
+                },
+            },
             write_at: vec![],
             verified: BTreeSet::new(),
             seen: Seen::default(),
         };
         let messages = 1 + sim.rng.below(MAX_MESSAGES);
-        sim.write_at = (0..messages).map(|_| sim.rng.below(FAULTY_MS / TICK_MS)).collect();
+        sim.write_at = (0..messages)
+            .map(|_| sim.rng.below(FAULTY_MS / TICK_MS))
+            .collect();
         sim.write_at.sort_unstable();
         for i in 0..count {
             sim.restart(i);
@@ -197,13 +227,25 @@ impl Sim {
         let keys = block_on(store.message_keys(&CONVERSATION)).unwrap();
         let last = keys.iter().map(|k| k.time).max().unwrap_or_default();
         let recovered = block_on(log::recover(store, &CONVERSATION)).unwrap();
-        let items = BTreeMap::from([(CONVERSATION.0, SortedItems::from_unsorted(keys.into_iter().map(Into::into).collect()))]);
-        self.nodes[i].volatile = Some(Volatile { clock: Clock::starting_after(last), engine: engine(), items });
-        assert!(recovered.rejected.is_empty(), "recovery rejected honest messages");
+        let items = BTreeMap::from([(
+            CONVERSATION.0,
+            SortedItems::from_unsorted(keys.into_iter().map(Into::into).collect()),
+        )]);
+        self.nodes[i].volatile = Some(Volatile {
+            clock: Clock::starting_after(last),
+            engine: engine(),
+            items,
+        });
+        assert!(
+            recovered.rejected.is_empty(),
+            "recovery rejected honest messages"
+        );
     }
 
     fn send_all(&mut self, from: usize) {
-        let Some(v) = self.nodes[from].volatile.as_mut() else { return };
+        let Some(v) = self.nodes[from].volatile.as_mut() else {
+            return;
+        };
         let mut out = vec![];
         while let Some(t) = v.engine.poll_transmit() {
             out.push(t);
@@ -213,12 +255,22 @@ impl Sim {
                 self.seen.dropped += 1;
                 continue;
             }
-            let copies = if self.rng.chance(self.faults.duplicate_percent) { 2 } else { 1 };
+            let copies = if self.rng.chance(self.faults.duplicate_percent) {
+                2
+            } else {
+                1
+            };
             self.seen.duplicated += copies - 1;
             for _ in 0..copies {
                 let at = self.now + 1 + self.rng.below(self.faults.max_delay_ms);
                 self.seq += 1;
-                self.packets.push(Packet { at, seq: self.seq, from, to: t.peer, bytes: t.frame.clone() });
+                self.packets.push(Packet {
+                    at,
+                    seq: self.seq,
+                    from,
+                    to: t.peer,
+                    bytes: t.frame.clone(),
+                });
             }
         }
     }
@@ -227,7 +279,9 @@ impl Sim {
     fn take_in(&mut self, i: usize, envelopes: &[Vec<u8>]) -> (Vec<MessageId>, Vec<MessageId>) {
         let wall = self.wall(i);
         let node = &mut self.nodes[i];
-        let Some(v) = node.volatile.as_mut() else { return (vec![], vec![]) };
+        let Some(v) = node.volatile.as_mut() else {
+            return (vec![], vec![]);
+        };
         let (mut stored, mut missing) = (vec![], vec![]);
         for bytes in envelopes {
             let id = Envelope::id_of(bytes);
@@ -239,12 +293,23 @@ impl Sim {
             }
             .expect("honest messages are taken in");
             self.verified.insert(id);
-            let key = block_on(node.store.message(&id)).unwrap().expect("stored").envelope.key();
-            assert_ne!(inserted.outcome, Outcome::Rejected, "an honest message was rejected");
+            let key = block_on(node.store.message(&id))
+                .unwrap()
+                .expect("stored")
+                .envelope
+                .key();
+            assert_ne!(
+                inserted.outcome,
+                Outcome::Rejected,
+                "an honest message was rejected"
+            );
             self.seen.pending += u64::from(inserted.outcome == Outcome::Pending);
             self.seen.late += inserted.late.len() as u64;
             if !matches!(inserted.outcome, Outcome::Duplicate(_)) {
-                v.items.entry(CONVERSATION.0).or_default().insert(key.into());
+                v.items
+                    .entry(CONVERSATION.0)
+                    .or_default()
+                    .insert(key.into());
             }
             stored.push(inserted.id);
             missing.extend(inserted.missing);
@@ -261,39 +326,79 @@ impl Sim {
 
     fn handle_events(&mut self, i: usize) {
         loop {
-            let Some(v) = self.nodes[i].volatile.as_mut() else { return };
-            let Some(event) = v.engine.poll_event() else { break };
+            let Some(v) = self.nodes[i].volatile.as_mut() else {
+                return;
+            };
+            let Some(event) = v.engine.poll_event() else {
+                break;
+            };
             let now = self.now;
             match event {
-                Event::Reconciled { peer, topic, need, have, .. } => {
+                Event::Reconciled {
+                    peer,
+                    topic,
+                    need,
+                    have,
+                    ..
+                } => {
                     let envelopes = self.envelopes(i, &have);
                     let engine = &mut self.nodes[i].volatile.as_mut().unwrap().engine;
                     let _ = engine.fetch(now, peer, topic, &need);
                     let _ = engine.push(now, peer, topic, envelopes);
                 }
-                Event::FetchRequested { peer, request, ids, .. } => {
+                Event::FetchRequested {
+                    peer, request, ids, ..
+                } => {
                     let envelopes = self.envelopes(i, &ids);
-                    self.nodes[i].volatile.as_mut().unwrap().engine.answer_fetch(peer, request, envelopes);
+                    self.nodes[i]
+                        .volatile
+                        .as_mut()
+                        .unwrap()
+                        .engine
+                        .answer_fetch(peer, request, envelopes);
                 }
-                Event::Pushed { peer, request, topic, envelopes } => {
+                Event::Pushed {
+                    peer,
+                    request,
+                    topic,
+                    envelopes,
+                } => {
                     let (stored, missing) = self.take_in(i, &envelopes);
                     let engine = &mut self.nodes[i].volatile.as_mut().unwrap().engine;
                     engine.ack(peer, request, stored.iter().map(|id| id.0).collect());
                     if !missing.is_empty() {
-                        let _ = engine.fetch(now, peer, topic, &missing.iter().map(|id| id.0).collect::<Vec<_>>());
+                        let _ = engine.fetch(
+                            now,
+                            peer,
+                            topic,
+                            &missing.iter().map(|id| id.0).collect::<Vec<_>>(),
+                        );
                     }
                 }
-                Event::Fetched { peer, topic, envelopes } => {
+                Event::Fetched {
+                    peer,
+                    topic,
+                    envelopes,
+                } => {
                     let (_, missing) = self.take_in(i, &envelopes);
                     if !missing.is_empty() {
                         let engine = &mut self.nodes[i].volatile.as_mut().unwrap().engine;
-                        let _ = engine.fetch(now, peer, topic, &missing.iter().map(|id| id.0).collect::<Vec<_>>());
+                        let _ = engine.fetch(
+                            now,
+                            peer,
+                            topic,
+                            &missing.iter().map(|id| id.0).collect::<Vec<_>>(),
+                        );
                     }
                 }
                 Event::Acked { peer, ids } => {
                     let recipient = self.nodes[peer].key.public();
                     for id in ids {
-                        block_on(self.outbox.ack(&self.nodes[i].store, &MessageId(id), &recipient)).unwrap();
+                        block_on(
+                            self.outbox
+                                .ack(&self.nodes[i].store, &MessageId(id), &recipient),
+                        )
+                        .unwrap();
                     }
                 }
                 Event::Failed { .. } => {}
@@ -314,8 +419,12 @@ impl Sim {
             }
             let now = self.now;
             let node = &mut self.nodes[p.to];
-            let Some(v) = node.volatile.as_mut() else { continue };
-            v.engine.handle_frame(now, p.from, &p.bytes, &v.items).expect("honest frames decode");
+            let Some(v) = node.volatile.as_mut() else {
+                continue;
+            };
+            v.engine
+                .handle_frame(now, p.from, &p.bytes, &v.items)
+                .expect("honest frames decode");
             self.handle_events(p.to);
         }
     }
@@ -325,11 +434,31 @@ impl Sim {
         let now = self.now;
         let text = format!("message {} from {i}", self.written.len());
         let node = &mut self.nodes[i];
-        let Some(v) = node.volatile.as_mut() else { return };
-        let envelope = block_on(log::compose(&node.store, &mut v.clock, &node.key, wall, &CONVERSATION, Body::Text(text))).unwrap();
-        v.items.entry(CONVERSATION.0).or_default().insert(envelope.key().into());
-        let others: Vec<_> = (0..self.nodes.len()).filter(|&j| j != i).map(|j| self.nodes[j].key.public()).collect();
-        block_on(self.outbox.enqueue(&self.nodes[i].store, now, &envelope, &others)).unwrap();
+        let Some(v) = node.volatile.as_mut() else {
+            return;
+        };
+        let envelope = block_on(log::compose(
+            &node.store,
+            &mut v.clock,
+            &node.key,
+            wall,
+            &CONVERSATION,
+            Body::Text(text),
+        ))
+        .unwrap();
+        v.items
+            .entry(CONVERSATION.0)
+            .or_default()
+            .insert(envelope.key().into());
+        let others: Vec<_> = (0..self.nodes.len())
+            .filter(|&j| j != i)
+            .map(|j| self.nodes[j].key.public())
+            .collect();
+        block_on(
+            self.outbox
+                .enqueue(&self.nodes[i].store, now, &envelope, &others),
+        )
+        .unwrap();
         self.written.push(envelope.id());
     }
 
@@ -340,7 +469,11 @@ impl Sim {
         let marker = newest.envelope.key();
         block_on(log::mark_read(store, &CONVERSATION, marker)).unwrap();
         self.seen.markers += 1;
-        self.markers.push(MarkerSnapshot { node: i, marker, shown: view.iter().map(|m| m.envelope.id()).collect() });
+        self.markers.push(MarkerSnapshot {
+            node: i,
+            marker,
+            shown: view.iter().map(|m| m.envelope.id()).collect(),
+        });
     }
 
     fn outbox_and_sync(&mut self, i: usize, sync: bool) {
@@ -348,12 +481,18 @@ impl Sim {
         let random = self.rng.next();
         let peer_choice = self.rng.below(self.nodes.len() as u64 - 1) as usize;
         let node = &mut self.nodes[i];
-        let Some(v) = node.volatile.as_mut() else { return };
+        let Some(v) = node.volatile.as_mut() else {
+            return;
+        };
         v.engine.handle_timeout(now);
         let due = block_on(self.outbox.poll_due(&node.store, now, 64, random)).unwrap();
         let mut by_peer: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
         for entry in due {
-            if let Some(j) = self.nodes.iter().position(|n| n.key.public() == entry.recipient) {
+            if let Some(j) = self
+                .nodes
+                .iter()
+                .position(|n| n.key.public() == entry.recipient)
+            {
                 by_peer.entry(j).or_default().push(entry.envelope);
             }
         }
@@ -362,7 +501,11 @@ impl Sim {
             let _ = v.engine.push(now, j, CONVERSATION.0, envelopes);
         }
         if sync {
-            let peer = if peer_choice >= i { peer_choice + 1 } else { peer_choice };
+            let peer = if peer_choice >= i {
+                peer_choice + 1
+            } else {
+                peer_choice
+            };
             let set = v.items.get(&CONVERSATION.0).cloned().unwrap_or_default();
             let _ = v.engine.start_sync(now, peer, CONVERSATION.0, &set);
         }
@@ -409,7 +552,11 @@ impl Sim {
 
     fn heal(&mut self) {
         self.group.iter_mut().for_each(|g| *g = 0);
-        self.faults = Faults { drop_percent: 0, duplicate_percent: 0, max_delay_ms: self.faults.max_delay_ms };
+        self.faults = Faults {
+            drop_percent: 0,
+            duplicate_percent: 0,
+            max_delay_ms: self.faults.max_delay_ms,
+        };
         for i in 0..self.nodes.len() {
             if self.nodes[i].volatile.is_none() {
                 self.restart(i);
@@ -420,20 +567,31 @@ impl Sim {
     /// Every outbox empty and every device showing every message written, in one order. Syncs
     /// keep running (they are periodic), so frames may still be in flight.
     fn quiet(&self) -> bool {
-        if self.nodes.iter().any(|n| block_on(n.store.outbox_len()).unwrap() != 0) {
+        if self
+            .nodes
+            .iter()
+            .any(|n| block_on(n.store.outbox_len()).unwrap() != 0)
+        {
             return false;
         }
         let first = ids(&view(&self.nodes[0].store));
-        first.len() == self.written.len() && self.nodes.iter().all(|n| ids(&view(&n.store)) == first)
+        first.len() == self.written.len()
+            && self.nodes.iter().all(|n| ids(&view(&n.store)) == first)
     }
 }
 
 impl Sim {
     fn status(&self) -> String {
-        let mut out = format!("{} written, {} packets in flight;", self.written.len(), self.packets.len());
+        let mut out = format!(
+            "{} written, {} packets in flight;",
+            self.written.len(),
+            self.packets.len()
+        );
         for (i, n) in self.nodes.iter().enumerate() {
             let keys = block_on(n.store.message_keys(&CONVERSATION)).unwrap().len();
-            let missing = block_on(n.store.missing_parents(&CONVERSATION)).unwrap().len();
+            let missing = block_on(n.store.missing_parents(&CONVERSATION))
+                .unwrap()
+                .len();
             out += &format!(
                 " [device {i}: {} shown, {keys} stored, {missing} missing parents, outbox {}, in flight {:?}]",
                 view(&n.store).len(),
@@ -465,7 +623,11 @@ fn run_seed(seed: u64) -> Seen {
     while !sim.quiet() {
         sim.step(false);
         healing_ticks += 1;
-        assert!(healing_ticks < 30_000, "no convergence after healing (300 s simulated): {}", sim.status());
+        assert!(
+            healing_ticks < 30_000,
+            "no convergence after healing (300 s simulated): {}",
+            sim.status()
+        );
     }
     check(&sim);
     sim.seen
@@ -478,27 +640,62 @@ fn check(sim: &Sim) {
         let view = view(&node.store);
         let shown = ids(&view);
         let distinct: BTreeSet<MessageId> = shown.iter().copied().collect();
-        assert_eq!(distinct.len(), shown.len(), "device {i} shows a message twice");
-        assert_eq!(distinct, written, "device {i} does not show exactly the messages written");
-        assert_eq!(shown, reference, "device {i}'s ordered view differs from device 0's");
+        assert_eq!(
+            distinct.len(),
+            shown.len(),
+            "device {i} shows a message twice"
+        );
+        assert_eq!(
+            distinct, written,
+            "device {i} does not show exactly the messages written"
+        );
+        assert_eq!(
+            shown, reference,
+            "device {i}'s ordered view differs from device 0's"
+        );
         let keys: Vec<OrderKey> = view.iter().map(|m| m.envelope.key()).collect();
-        assert!(keys.windows(2).all(|w| w[0] < w[1]), "device {i}'s view is not in (time, id) order");
+        assert!(
+            keys.windows(2).all(|w| w[0] < w[1]),
+            "device {i}'s view is not in (time, id) order"
+        );
         // Causal: every parent appears before its child.
-        let position: BTreeMap<MessageId, usize> = shown.iter().enumerate().map(|(p, id)| (*id, p)).collect();
+        let position: BTreeMap<MessageId, usize> =
+            shown.iter().enumerate().map(|(p, id)| (*id, p)).collect();
         for (p, m) in view.iter().enumerate() {
             for parent in &m.envelope.content().parents {
-                assert!(position[parent] < p, "device {i} shows a message before its parent");
+                assert!(
+                    position[parent] < p,
+                    "device {i} shows a message before its parent"
+                );
             }
         }
     }
     for snapshot in &sim.markers {
         let view = view(&sim.nodes[snapshot.node].store);
-        let below: Vec<&StoredMessage> = view.iter().filter(|m| m.envelope.key() <= snapshot.marker).collect();
+        let below: Vec<&StoredMessage> = view
+            .iter()
+            .filter(|m| m.envelope.key() <= snapshot.marker)
+            .collect();
         let below_ids: Vec<MessageId> = below.iter().map(|m| m.envelope.id()).collect();
-        let kept: Vec<MessageId> = below_ids.iter().copied().filter(|id| snapshot.shown.contains(id)).collect();
-        assert_eq!(kept, snapshot.shown, "device {}: what was shown at the read marker moved or vanished", snapshot.node);
-        for m in below.iter().filter(|m| !snapshot.shown.contains(&m.envelope.id())) {
-            assert!(m.late, "device {}: a message arrived below the read marker without the late flag", snapshot.node);
+        let kept: Vec<MessageId> = below_ids
+            .iter()
+            .copied()
+            .filter(|id| snapshot.shown.contains(id))
+            .collect();
+        assert_eq!(
+            kept, snapshot.shown,
+            "device {}: what was shown at the read marker moved or vanished",
+            snapshot.node
+        );
+        for m in below
+            .iter()
+            .filter(|m| !snapshot.shown.contains(&m.envelope.id()))
+        {
+            assert!(
+                m.late,
+                "device {}: a message arrived below the read marker without the late flag",
+                snapshot.node
+            );
         }
     }
 }
@@ -512,7 +709,10 @@ fn run_seeds(shard: u64) {
         }
         return;
     }
-    let count: u64 = std::env::var("CHAT_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_SEEDS);
+    let count: u64 = std::env::var("CHAT_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SEEDS);
     for seed in (EXERCISE_SEEDS..count).filter(|s| s % SHARDS == shard) {
         let result = std::panic::catch_unwind(|| run_seed(seed));
         if let Err(panic) = result {
@@ -541,9 +741,18 @@ fn simulation_exercises_every_fault() {
         }
     }
     println!("{seen:?}");
-    assert!(seen.dropped > 0 && seen.duplicated > 0 && seen.partitions > 0 && seen.crashes > 0, "{seen:?}");
-    assert!(seen.pending > 0, "no message ever waited for a missing parent: {seen:?}");
-    assert!(seen.late > 0, "no message ever arrived below a read marker: {seen:?}");
+    assert!(
+        seen.dropped > 0 && seen.duplicated > 0 && seen.partitions > 0 && seen.crashes > 0,
+        "{seen:?}"
+    );
+    assert!(
+        seen.pending > 0,
+        "no message ever waited for a missing parent: {seen:?}"
+    );
+    assert!(
+        seen.late > 0,
+        "no message ever arrived below a read marker: {seen:?}"
+    );
     assert!(seen.markers > 0, "{seen:?}");
 }
 

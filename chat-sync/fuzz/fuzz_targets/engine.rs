@@ -13,7 +13,9 @@ const TOPIC: [u8; 16] = [1; 16];
 fuzz_target!(|data: &[u8]| {
     // The first byte sizes our set; the rest is frames, each as a 2-byte big-endian length
     // and that many bytes.
-    let Some((&size, rest)) = data.split_first() else { return };
+    let Some((&size, rest)) = data.split_first() else {
+        return;
+    };
     let items = (0..u64::from(size) * 8).map(|n| {
         let mut id = [0u8; 32];
         id[..8].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());

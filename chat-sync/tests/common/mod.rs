@@ -12,7 +12,10 @@ pub fn item(n: u64) -> Item {
     let mut id = [0u8; 32];
     id[..8].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
     id[8..16].copy_from_slice(&n.to_le_bytes());
-    Item { time: 1_000 + n / 4, id }
+    Item {
+        time: 1_000 + n / 4,
+        id,
+    }
 }
 
 pub struct Pair {
@@ -45,7 +48,9 @@ impl Pair {
                     let to = t.peer;
                     assert_eq!(to, 1 - from);
                     let (engine, sets) = (&mut self.engines[to], &self.sets[to]);
-                    engine.handle_frame(self.now, from, &t.frame, sets).expect("frames decode");
+                    engine
+                        .handle_frame(self.now, from, &t.frame, sets)
+                        .expect("frames decode");
                 }
             }
             for peer in 0..2 {
@@ -62,10 +67,14 @@ impl Pair {
     /// Runs one reconciliation started by peer 0 and returns (need, have, stats).
     pub fn reconcile(&mut self) -> (Vec<Id>, Vec<Id>, Stats) {
         let set = self.sets[0][&TOPIC].clone();
-        self.engines[0].start_sync(self.now, 1, TOPIC, &set).expect("room");
+        self.engines[0]
+            .start_sync(self.now, 1, TOPIC, &set)
+            .expect("room");
         self.run();
         let found = self.events[0].iter().find_map(|e| match e {
-            Event::Reconciled { need, have, stats, .. } => Some((need.clone(), have.clone(), *stats)),
+            Event::Reconciled {
+                need, have, stats, ..
+            } => Some((need.clone(), have.clone(), *stats)),
             _ => None,
         });
         found.unwrap_or_else(|| panic!("no Reconciled event: {:?}", self.events[0]))

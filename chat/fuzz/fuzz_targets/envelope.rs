@@ -7,7 +7,9 @@ use chat::{Clock, Conversation, ConversationStore as _, Envelope, MemoryStore, l
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(envelope) = Envelope::decode(data) else { return };
+    let Ok(envelope) = Envelope::decode(data) else {
+        return;
+    };
     assert_eq!(envelope.as_bytes(), data);
     assert_eq!(Envelope::decode_stored(data).as_ref(), Ok(&envelope));
     let store = MemoryStore::new();
