@@ -16,6 +16,22 @@
 //! | [`store`] | storage traits and records |
 //! | [`memory`] | in-memory backend |
 //! | `contract` | the storage contract suite (feature `testing`) |
+//!
+//! # Driving it (what the libp2p/mailbox glue does)
+//! `tests/simulation.rs` is the reference glue. Per device: one [`store::ChatStore`], one
+//! [`Clock`] (restored with [`Clock::starting_after`] the newest stored time), one
+//! `chat_sync::SyncEngine`, and per conversation a `chat_sync::SortedItems` built by
+//! [`log::sync_items`] and kept up to date on every insert. After a restart, run
+//! [`log::recover`] once per conversation.
+//! - Write: [`log::compose`], then [`Outbox::enqueue`] for every other member.
+//! - Timer: [`Outbox::poll_due`] → `SyncEngine::push` per recipient (or, with no link,
+//!   [`Envelope::seal_for`] into the mailbox); periodically `SyncEngine::start_sync`.
+//! - `Event::Pushed` / `Event::Fetched` / a mailbox item: [`log::receive`] each envelope
+//!   (dedup by id before the signature check); ack the stored ids with `SyncEngine::ack`; fetch
+//!   any `missing` parents from the same peer.
+//! - `Event::Reconciled { need, have }`: `fetch(need)`, `push(have)`.
+//! - `Event::FetchRequested`: load the envelopes, `answer_fetch`.
+//! - `Event::Acked`: [`Outbox::ack`] each id for that peer.
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![forbid(unsafe_code)]

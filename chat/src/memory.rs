@@ -289,4 +289,29 @@ impl OutboxStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     crate::chat_store_contract_tests!(super::MemoryStore::new());
+
+    /// The `async` arm of the macro, as the IndexedDB tests use it (there with
+    /// `#[wasm_bindgen_test]` and an awaited constructor); here driven by `block_on`.
+    mod async_arm {
+        async fn open() -> super::super::MemoryStore {
+            super::super::MemoryStore::new()
+        }
+
+        crate::chat_store_contract_tests!(async #[allow(dead_code)], open().await);
+
+        #[test]
+        fn the_async_arm_runs_the_same_suite() {
+            use crate::contract::block_on;
+            block_on(message_insert_is_idempotent_by_id());
+            block_on(state_changes_move_messages_in_and_out_of_pages());
+            block_on(message_keys_are_ascending_per_conversation());
+            block_on(pages_are_newest_first_below_the_cursor());
+            block_on(waiting_and_missing_parents());
+            block_on(conversations_put_get_replace_list());
+            block_on(contacts_put_get_remove_list());
+            block_on(outbox_add_is_idempotent_and_due_in_time_order());
+            block_on(outbox_update_and_remove());
+            block_on(log_delivers_causally_and_flags_late_arrivals());
+        }
+    }
 }
