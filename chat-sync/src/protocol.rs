@@ -55,9 +55,10 @@
 //! or an `IdList` when it holds at most 32 items; an `IdList` is answered with an `IdDiff`
 //! (or split, if the responder holds more than 32 items there). The initiator does the same
 //! with the reply and resolves `IdList`/`IdDiff` ranges into ids it needs and ids it has that
-//! the responder lacks. It stops when its next message would be all `Skip`. When a reply
-//! would exceed the frame limit, the sender stops and covers the rest, up to infinity, with
-//! one fingerprint: the next round continues from there.
+//! the responder lacks. It stops when its next message would be all `Skip`. When a full answer
+//! would exceed the frame limit, the sender answers each remaining range with just its own
+//! fingerprint of it (so the next round resumes at the same depth) while those fit, and then
+//! covers the rest, up to infinity, with one fingerprint.
 
 use serde::{Deserialize, Serialize};
 

@@ -15,7 +15,13 @@ pub const ID_LIST_THRESHOLD: usize = 32;
 pub const SPLIT: usize = 16;
 /// Largest encoding that answering one incoming range can add to a frame (an `IdDiff` of
 /// `ID_LIST_THRESHOLD + MAX_IDS` ids), plus the deferral range and the frame header.
-pub(crate) const WORST_STEP: usize = (ID_LIST_THRESHOLD + MAX_IDS) * 32 + 3 * RANGE_OVERHEAD + 32;
+pub(crate) const WORST_STEP: usize =
+    (ID_LIST_THRESHOLD + MAX_IDS) * 32 + 3 * RANGE_OVERHEAD + FRAME_HEADER;
+/// Encoded size of a frame without its ranges: version, tag, request (≤ 10), topic (16), range
+/// count (≤ 3), rounded up.
+const FRAME_HEADER: usize = 32;
+/// Encoded size of a range carrying a fingerprint.
+const COMPACT_RANGE: usize = RANGE_OVERHEAD + crate::items::FINGERPRINT_LENGTH;
 /// Encoded size of a range without its ids: bound (varint time ≤ 10, prefix ≤ 1 + 32), mode tag
 /// and list lengths (≤ 3 each).
 const RANGE_OVERHEAD: usize = 10 + 33 + 1 + 3 + 3;
@@ -101,8 +107,15 @@ pub(crate) fn process<S: ItemSet + ?Sized>(
     let mut lower = Bound::MIN;
     for range in incoming {
         if range.mode != Mode::Skip && out.size + WORST_STEP > limit {
-            // Out of room: one fingerprint covers the rest; the next round continues there.
-            let start = set.lower_bound(&lower);
+            // Out of room to answer in full: answer each remaining range with our fingerprint
+            // of it (so the next round resumes at the same depth), while it, a `Skip` after it
+            // and the closing range fit; then one fingerprint covers the rest, up to infinity.
+            let (start, end) = (set.lower_bound(&lower), set.lower_bound(&range.upper));
+            if out.size + 2 * COMPACT_RANGE + RANGE_OVERHEAD + FRAME_HEADER <= limit {
+                out.push(range.upper, Mode::Fingerprint(set.fingerprint(start, end)));
+                lower = range.upper;
+                continue;
+            }
             out.push(
                 Bound::INFINITY,
                 Mode::Fingerprint(set.fingerprint(start, set.len())),
