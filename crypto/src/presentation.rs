@@ -102,14 +102,15 @@ impl Presentation {
 
     /// Decodes a presentation (structure only: no signature is checked here).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Self::from_wire(codec::decode::<PresentationWire>(bytes)?)
+        Self::from_wire(codec::decode::<PresentationWire>(bytes)?, bytes.to_vec())
     }
 
-    pub(crate) fn from_wire(wire: PresentationWire) -> Result<Self, DecodeError> {
+    /// The presentation of a decoded wire struct whose canonical encoding is `bytes`.
+    pub(crate) fn from_wire(wire: PresentationWire, bytes: Vec<u8>) -> Result<Self, DecodeError> {
         codec::check_version(wire.version, PRESENTATION_VERSION)?;
-        let bytes = codec::encode(&wire);
+        let voucher_bytes = codec::encode(&wire.voucher);
         Ok(Self {
-            voucher: Voucher::from_wire(wire.voucher)?,
+            voucher: Voucher::from_wire(wire.voucher, voucher_bytes)?,
             time_step: wire.time_step,
             counter: wire.counter,
             signature: wire.signature,

@@ -137,8 +137,14 @@ impl RedemptionReceipt {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let wire = codec::decode::<ReceiptWire>(bytes)?;
         let scanned = match wire.scanned {
-            ScannedWire::Voucher(voucher) => Scanned::Voucher(crate::voucher::Voucher::from_wire(voucher)?),
-            ScannedWire::Presentation(presentation) => Scanned::Presentation(Presentation::from_wire(presentation)?),
+            ScannedWire::Voucher(voucher) => {
+                let bytes = codec::encode(&voucher);
+                Scanned::Voucher(crate::voucher::Voucher::from_wire(voucher, bytes)?)
+            }
+            ScannedWire::Presentation(presentation) => {
+                let bytes = codec::encode(&presentation);
+                Scanned::Presentation(Presentation::from_wire(presentation, bytes)?)
+            }
         };
         Ok(Self {
             scanned,

@@ -180,10 +180,11 @@ impl Voucher {
 
     /// Decodes a voucher (structure only: the signature is not checked here).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Self::from_wire(codec::decode::<VoucherWire>(bytes)?)
+        Self::from_wire(codec::decode::<VoucherWire>(bytes)?, bytes.to_vec())
     }
 
-    pub(crate) fn from_wire(wire: VoucherWire) -> Result<Self, DecodeError> {
+    /// The voucher of a decoded wire struct whose canonical encoding is `bytes`.
+    pub(crate) fn from_wire(wire: VoucherWire, bytes: Vec<u8>) -> Result<Self, DecodeError> {
         codec::check_version(wire.version, VOUCHER_VERSION)?;
         let terms = VoucherTerms {
             sku: wire.sku,
@@ -195,7 +196,6 @@ impl Voucher {
             holder: wire.holder.as_ref().map(PublicKey::from_bytes).transpose()?,
         };
         terms.check()?;
-        let bytes = codec::encode(&wire);
         Ok(Self { kid: KeyId(wire.kid), id: VoucherId(wire.id), terms, signature: wire.signature, bytes })
     }
 
