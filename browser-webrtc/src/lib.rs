@@ -8,6 +8,8 @@
 //! - [`oob`]: signed, compact offer/answer blobs for QR codes or copy-paste.
 //! - [`addr`]: splitting `/p2p-circuit/webrtc` addresses.
 //!
+//! - `web` (wasm only): the web-sys `RTCPeerConnection` wrapper that drives them.
+//!
 //! Implementation notes and citations: `WEBRTC.md` in the shared docs.
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -21,5 +23,7 @@ pub mod oob;
 
 mod proto;
 pub mod signaling;
+#[cfg(target_family = "wasm")]
+pub mod web;
 
 pub use proto::{PrefixError, ProtoError};

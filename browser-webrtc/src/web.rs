@@ -1,0 +1,256 @@
+//! Thin web-sys glue (wasm only): an `RTCPeerConnection` whose event handlers are installed at
+//! creation and feed one queue, so no early event (a data channel before `connected`, the
+//! first candidate) is lost. Drive [`crate::signaling::Signaling`] from [`PeerConnection::poll_event`]
+//! and run its actions with the async methods here.
+//!
+//! Browser values are turned into owned Rust values at this boundary; browser errors become
+//! [`JsError`] (their text), never a `JsValue` in the public API.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcIceCandidateInit, RtcIceServer,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
+    RtcSessionDescriptionInit,
+};
+
+use crate::signaling::{ConnectionState, IceCandidate, SdpKind};
+
+/// Most events held before the owner polls; more is a bug in the owner, reported as an event.
+pub const MAX_QUEUED_EVENTS: usize = 1024;
+
+/// A browser error, as text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("browser error: {0}")]
+pub struct JsError(pub String);
+
+impl From<JsValue> for JsError {
+    fn from(value: JsValue) -> Self {
+        let text = value
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| value.as_string())
+            .unwrap_or_else(|| format!("{value:?}"));
+        Self(text)
+    }
+}
+
+/// What the peer connection reported.
+#[derive(Debug)]
+pub enum PeerEvent {
+    /// `onicecandidate`; `None` at the end of gathering.
+    LocalCandidate(Option<IceCandidate>),
+    /// `onconnectionstatechange`.
+    ConnectionState(ConnectionState),
+    /// `ondatachannel`: a channel the peer opened.
+    DataChannel(RtcDataChannel),
+    /// More than [`MAX_QUEUED_EVENTS`] events were not polled; later ones were dropped.
+    Overflow,
+}
+
+#[derive(Default)]
+struct Shared {
+    events: VecDeque<PeerEvent>,
+    overflowed: bool,
+    waker: Option<Waker>,
+}
+
+impl Shared {
+    fn push(shared: &Rc<RefCell<Self>>, event: PeerEvent) {
+        let mut shared = shared.borrow_mut();
+        if shared.events.len() >= MAX_QUEUED_EVENTS {
+            if !shared.overflowed {
+                shared.overflowed = true;
+                shared.events.push_back(PeerEvent::Overflow);
+            }
+        } else {
+            shared.events.push_back(event);
+        }
+        if let Some(waker) = shared.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// An `RTCPeerConnection` with its handlers installed. Closes the connection on drop.
+pub struct PeerConnection {
+    inner: RtcPeerConnection,
+    shared: Rc<RefCell<Shared>>,
+    _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
+    _on_connection_state: Closure<dyn FnMut(web_sys::Event)>,
+    _on_data_channel: Closure<dyn FnMut(RtcDataChannelEvent)>,
+}
+
+impl core::fmt::Debug for PeerConnection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PeerConnection").finish_non_exhaustive()
+    }
+}
+
+fn connection_state(state: RtcPeerConnectionState) -> ConnectionState {
+    match state {
+        RtcPeerConnectionState::Connecting => ConnectionState::Connecting,
+        RtcPeerConnectionState::Connected => ConnectionState::Connected,
+        RtcPeerConnectionState::Disconnected => ConnectionState::Disconnected,
+        RtcPeerConnectionState::Failed => ConnectionState::Failed,
+        RtcPeerConnectionState::Closed => ConnectionState::Closed,
+        _ => ConnectionState::New,
+    }
+}
+
+impl PeerConnection {
+    /// Creates the connection with these ICE server URLs (`stun:…`; none on a local network)
+    /// and installs `onicecandidate`, `onconnectionstatechange` and `ondatachannel` at once.
+    pub fn new(ice_servers: &[String]) -> Result<Self, JsError> {
+        let config = RtcConfiguration::new();
+        let servers = js_sys::Array::new();
+        for url in ice_servers {
+            let server = RtcIceServer::new();
+            server.set_urls(&JsValue::from_str(url));
+            servers.push(&server);
+        }
+        config.set_ice_servers(&servers);
+        let inner = RtcPeerConnection::new_with_configuration(&config)?;
+        let shared = Rc::new(RefCell::new(Shared::default()));
+
+        let queue = shared.clone();
+        let on_ice_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
+            move |event: RtcPeerConnectionIceEvent| {
+                let candidate = event.candidate().map(|c| IceCandidate {
+                    candidate: c.candidate(),
+                    sdp_mid: c.sdp_mid(),
+                    sdp_m_line_index: c.sdp_m_line_index(),
+                    username_fragment: None,
+                });
+                Shared::push(&queue, PeerEvent::LocalCandidate(candidate));
+            },
+        );
+        inner.set_onicecandidate(Some(on_ice_candidate.as_ref().unchecked_ref()));
+
+        let queue = shared.clone();
+        let pc = inner.clone();
+        let on_connection_state =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_event: web_sys::Event| {
+                Shared::push(
+                    &queue,
+                    PeerEvent::ConnectionState(connection_state(pc.connection_state())),
+                );
+            });
+        inner.set_onconnectionstatechange(Some(on_connection_state.as_ref().unchecked_ref()));
+
+        let queue = shared.clone();
+        let on_data_channel =
+            Closure::<dyn FnMut(RtcDataChannelEvent)>::new(move |event: RtcDataChannelEvent| {
+                let channel = event.channel();
+                channel.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
+                Shared::push(&queue, PeerEvent::DataChannel(channel));
+            });
+        inner.set_ondatachannel(Some(on_data_channel.as_ref().unchecked_ref()));
+
+        Ok(Self {
+            inner,
+            shared,
+            _on_ice_candidate: on_ice_candidate,
+            _on_connection_state: on_connection_state,
+            _on_data_channel: on_data_channel,
+        })
+    }
+
+    /// The next event, in the order the browser fired them.
+    pub fn poll_event(&self, cx: &mut Context<'_>) -> Poll<PeerEvent> {
+        let mut shared = self.shared.borrow_mut();
+        match shared.events.pop_front() {
+            Some(event) => Poll::Ready(event),
+            None => {
+                shared.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// A data channel (`negotiated: false`, ordered), binary type `arraybuffer`. The dialer's
+    /// `init` channel and every outbound stream (label `""`) are made here.
+    pub fn create_data_channel(&self, label: &str) -> RtcDataChannel {
+        let channel = self.inner.create_data_channel(label);
+        channel.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
+        channel
+    }
+
+    /// `createOffer()`, returning the SDP.
+    pub async fn create_offer(&self) -> Result<String, JsError> {
+        sdp_of(JsFuture::from(self.inner.create_offer()).await?)
+    }
+
+    /// `createAnswer()`, returning the SDP.
+    pub async fn create_answer(&self) -> Result<String, JsError> {
+        sdp_of(JsFuture::from(self.inner.create_answer()).await?)
+    }
+
+    /// `setLocalDescription`.
+    pub async fn set_local_description(&self, kind: SdpKind, sdp: &str) -> Result<(), JsError> {
+        JsFuture::from(self.inner.set_local_description(&description(kind, sdp))).await?;
+        Ok(())
+    }
+
+    /// `setRemoteDescription`.
+    pub async fn set_remote_description(&self, kind: SdpKind, sdp: &str) -> Result<(), JsError> {
+        JsFuture::from(self.inner.set_remote_description(&description(kind, sdp))).await?;
+        Ok(())
+    }
+
+    /// `addIceCandidate`; `None` signals the end of the peer's candidates.
+    pub async fn add_ice_candidate(&self, candidate: Option<&IceCandidate>) -> Result<(), JsError> {
+        let init = candidate.map(|c| {
+            let init = RtcIceCandidateInit::new(&c.candidate);
+            init.set_sdp_mid(c.sdp_mid.as_deref());
+            init.set_sdp_m_line_index(c.sdp_m_line_index);
+            init
+        });
+        JsFuture::from(
+            self.inner
+                .add_ice_candidate_with_opt_rtc_ice_candidate_init(init.as_ref()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `localDescription.sdp` (for out-of-band blobs, after gathering).
+    pub fn local_sdp(&self) -> Option<String> {
+        self.inner.local_description().map(|d| d.sdp())
+    }
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> ConnectionState {
+        connection_state(self.inner.connection_state())
+    }
+}
+
+impl Drop for PeerConnection {
+    fn drop(&mut self) {
+        self.inner.set_onicecandidate(None);
+        self.inner.set_onconnectionstatechange(None);
+        self.inner.set_ondatachannel(None);
+        self.inner.close();
+    }
+}
+
+fn description(kind: SdpKind, sdp: &str) -> RtcSessionDescriptionInit {
+    let init = RtcSessionDescriptionInit::new(match kind {
+        SdpKind::Offer => RtcSdpType::Offer,
+        SdpKind::Answer => RtcSdpType::Answer,
+    });
+    init.set_sdp(sdp);
+    init
+}
+
+fn sdp_of(value: JsValue) -> Result<String, JsError> {
+    js_sys::Reflect::get(&value, &JsValue::from_str("sdp"))?
+        .as_string()
+        .ok_or_else(|| JsError("description without sdp".into()))
+}
