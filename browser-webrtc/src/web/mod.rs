@@ -22,6 +22,10 @@ use web_sys::{
 
 use crate::signaling::{ConnectionState, IceCandidate, SdpKind};
 
+mod channel;
+
+pub use channel::{DataChannelStream, HIGH_WATER, LOW_WATER, MAX_RECEIVE_BUFFER};
+
 /// Most events held before the owner polls; more is a bug in the owner, reported as an event.
 pub const MAX_QUEUED_EVENTS: usize = 1024;
 
