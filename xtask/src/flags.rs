@@ -17,6 +17,8 @@ Commands:
                           Browser suites run in a private network namespace.
   bench [SUITE...]        Run benchmarks and write bench-results/<suite>.json. Suites: crypto,
                           chat. No suite: all of them.
+  fuzz [SECONDS]          Run every cargo-fuzz target (<crate>/fuzz) for SECONDS each (default
+                          300) from its committed seeds; write bench-results/fuzz.json.
   setup                   Only install the tools (wasm32 target, trunk, wasm-bindgen-cli,
                           wasm-opt, Chromium, npm packages). Idempotent.
   pwa-finish [DIR]        Trunk's post-build hook: generate the service worker's precache list
@@ -31,6 +33,7 @@ pub(crate) enum Command {
     Run { platform_args: Vec<String> },
     Test,
     Bench { suites: Vec<String> },
+    Fuzz { seconds: Option<u64> },
     PwaFinish { staging_dir: PathBuf },
 }
 
@@ -49,6 +52,14 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Co
         "test" => no_arguments(Command::Test),
         "run" => Ok(Command::Run { platform_args: rest }),
         "bench" => Ok(Command::Bench { suites: rest }),
+        "fuzz" => match rest.as_slice() {
+            [] => Ok(Command::Fuzz { seconds: None }),
+            [seconds] => match seconds.parse() {
+                Ok(seconds) => Ok(Command::Fuzz { seconds: Some(seconds) }),
+                Err(_) => bail!("fuzz takes a number of seconds, not {seconds:?}"),
+            },
+            _ => bail!("fuzz takes at most one argument (seconds per target)"),
+        },
         "pwa-finish" => {
             let staging_dir = match rest.first() {
                 Some(dir) => PathBuf::from(dir),

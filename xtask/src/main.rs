@@ -2,6 +2,7 @@
 
 mod bench;
 mod flags;
+mod fuzz;
 mod netns;
 mod pwa;
 mod run;
@@ -22,6 +23,7 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Run { platform_args } => run::run(&platform_args),
         flags::Command::Test => test::run(),
         flags::Command::Bench { suites } => bench::run(&suites),
+        flags::Command::Fuzz { seconds } => fuzz::run(seconds),
         flags::Command::PwaFinish { staging_dir } => pwa::finish(&staging_dir),
     }
 }

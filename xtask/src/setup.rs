@@ -35,6 +35,20 @@ pub(crate) fn browser_tools() -> anyhow::Result<()> {
     npm_packages(&project_root().join("e2e"))
 }
 
+/// What `cargo xtask fuzz` needs: a nightly toolchain and cargo-fuzz.
+pub(crate) fn fuzz_tools() -> anyhow::Result<()> {
+    let toolchains = command("rustup").args(["toolchain", "list"]).output().context("rustup is needed")?;
+    if !String::from_utf8_lossy(&toolchains.stdout).lines().any(|t| t.starts_with("nightly")) {
+        println!("xtask: installing the nightly toolchain (cargo-fuzz needs it)");
+        util::run(command("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    }
+    if version_of("cargo-fuzz").is_none() {
+        println!("xtask: installing cargo-fuzz (a few minutes, once)");
+        util::run(command("cargo").args(["install", "--locked", "cargo-fuzz"]))?;
+    }
+    Ok(())
+}
+
 fn require_node() -> anyhow::Result<()> {
     if version_of("node").is_none() || version_of("npm").is_none() {
         bail!("Node.js and npm are needed (for wasm-opt and Playwright): install them, e.g. `apt-get install nodejs npm`");

@@ -76,7 +76,8 @@ pub(crate) fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Workspace members with browser tests: those with a wasm-bindgen-test dev-dependency.
+/// Workspace members with browser tests: those that declare wasm-bindgen-test (always a
+/// dev-dependency, plain or target-specific).
 fn wasm_tested_crates() -> anyhow::Result<Vec<String>> {
     let root = util::project_root();
     let mut crates = Vec::new();
@@ -94,9 +95,8 @@ fn wasm_tested_crates() -> anyhow::Result<Vec<String>> {
 }
 
 fn has_wasm_tests(manifest: &Path) -> bool {
-    std::fs::read_to_string(manifest).is_ok_and(|text| {
-        text.split("[dev-dependencies]").nth(1).is_some_and(|deps| deps.contains("wasm-bindgen-test"))
-    })
+    std::fs::read_to_string(manifest)
+        .is_ok_and(|text| text.lines().any(|line| line.trim_start().starts_with("wasm-bindgen-test")))
 }
 
 /// Sums the results reported by cargo test / wasm-bindgen-test (`test result: ok. 5 passed;
