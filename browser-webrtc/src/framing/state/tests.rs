@@ -1,7 +1,6 @@
 use std::collections::{BTreeSet, HashSet, VecDeque};
 
 use super::*;
-use crate::framing::{Decoder, MAX_FRAME_LEN, encode};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -269,6 +268,7 @@ fn exhaustive_transitions_keep_the_close_rules() {
 #[cfg(not(target_family = "wasm"))]
 mod pair {
     use super::*;
+    use crate::framing::{Decoder, MAX_FRAME_LEN, encode};
     use proptest::prelude::*;
 
     /// One endpoint: its state, what the application wrote, what it read.

@@ -1,0 +1,227 @@
+//! In headless Chromium (inside the test network namespace, `cargo xtask test`): two
+//! `PeerConnection`s in one page, driven by the sans-IO dialer and listener machines with the
+//! signaling bytes passed in memory, connect; then one framed stream carries data both ways
+//! and closes with FIN/FIN_ACK.
+#![cfg(target_family = "wasm")]
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use browser_webrtc::signaling::{Action, Output, Role, Signaling, Timeouts};
+use browser_webrtc::web::{DataChannelStream, PeerConnection, PeerEvent};
+use futures_io::{AsyncRead, AsyncWrite};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{RtcDataChannel, RtcDataChannelState};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> Duration {
+    Duration::from_millis(js_sys::Date::now() as u64)
+}
+
+async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout: js_sys::Function =
+            js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
+                .unwrap()
+                .into();
+        set_timeout
+            .call2(&JsValue::NULL, &resolve, &JsValue::from(ms))
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+struct Side {
+    pc: PeerConnection,
+    machine: Signaling,
+    init: Option<RtcDataChannel>,
+    inbound: Vec<RtcDataChannel>,
+    outgoing: Vec<u8>,
+    result: Option<Result<(), String>>,
+}
+
+impl Side {
+    fn new(role: Role) -> Self {
+        let pc = PeerConnection::new(&[]).unwrap();
+        let init = (role == Role::Dialer).then(|| pc.create_data_channel("init"));
+        Self {
+            pc,
+            machine: Signaling::new(role, now(), Timeouts::default()),
+            init,
+            inbound: Vec::new(),
+            outgoing: Vec::new(),
+            result: None,
+        }
+    }
+
+    /// Runs everything that is ready: browser events, machine outputs and their actions.
+    async fn step(&mut self) {
+        while let Some(event) = poll_fn(|cx| {
+            Poll::Ready(match self.pc.poll_event(cx) {
+                Poll::Ready(event) => Some(event),
+                Poll::Pending => None,
+            })
+        })
+        .await
+        {
+            match event {
+                PeerEvent::LocalCandidate(candidate) => {
+                    self.machine.handle_local_candidate(now(), candidate)
+                }
+                PeerEvent::ConnectionState(state) => {
+                    self.machine.handle_connection_state(now(), state)
+                }
+                PeerEvent::DataChannel(channel) => self.inbound.push(channel),
+                PeerEvent::Overflow => panic!("event queue overflow"),
+            }
+        }
+        if self
+            .init
+            .as_ref()
+            .is_some_and(|c| c.ready_state() == RtcDataChannelState::Open)
+        {
+            self.machine.handle_init_channel_open(now());
+        }
+        while let Some(output) = self.machine.poll_output() {
+            match output {
+                Output::Send(bytes) => self.outgoing.extend(bytes),
+                Output::IgnoredCandidate(error) => panic!("ignored candidate: {error}"),
+                Output::Connected => self.result = Some(Ok(())),
+                Output::Failed(error) => self.result = Some(Err(error.to_string())),
+                Output::Action(action) => match action {
+                    Action::CreateOffer => {
+                        let sdp = self.pc.create_offer().await.unwrap();
+                        self.machine.handle_offer_created(now(), sdp);
+                    }
+                    Action::CreateAnswer => {
+                        let sdp = self.pc.create_answer().await.unwrap();
+                        self.machine.handle_answer_created(now(), sdp);
+                    }
+                    Action::SetLocalDescription { kind, sdp } => {
+                        self.pc.set_local_description(kind, &sdp).await.unwrap()
+                    }
+                    Action::SetRemoteDescription { kind, sdp } => {
+                        self.pc.set_remote_description(kind, &sdp).await.unwrap();
+                        self.machine.handle_remote_description_set(now());
+                    }
+                    Action::AddIceCandidate(candidate) => {
+                        self.pc.add_ice_candidate(Some(&candidate)).await.unwrap()
+                    }
+                    Action::AddEndOfCandidates => {}
+                    Action::CloseInitChannel => {
+                        let init = self.init.take().unwrap();
+                        init.close();
+                        while init.ready_state() != RtcDataChannelState::Closed {
+                            sleep(5).await;
+                        }
+                        self.machine.handle_init_channel_closed(now());
+                    }
+                    Action::CloseSignalingStream
+                    | Action::ResetSignalingStream
+                    | Action::ClosePeerConnection => {}
+                },
+            }
+        }
+        self.machine.handle_timeout(now());
+    }
+}
+
+async fn write_all(stream: &mut DataChannelStream, mut data: &[u8]) {
+    while !data.is_empty() {
+        let n = poll_fn(|cx| Pin::new(&mut *stream).poll_write(cx, data))
+            .await
+            .unwrap();
+        data = &data[n..];
+    }
+}
+
+async fn read_to_end(stream: &mut DataChannelStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = poll_fn(|cx| Pin::new(&mut *stream).poll_read(cx, &mut buf))
+            .await
+            .unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+async fn close(stream: &mut DataChannelStream) {
+    poll_fn(|cx| Pin::new(&mut *stream).poll_close(cx))
+        .await
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn two_peer_connections_signal_connect_and_carry_a_framed_stream() {
+    let mut dialer = Side::new(Role::Dialer);
+    let mut listener = Side::new(Role::Listener);
+    let started = now();
+    while dialer.result.is_none() || listener.result.is_none() {
+        dialer.step().await;
+        let bytes = std::mem::take(&mut dialer.outgoing);
+        listener.machine.handle_bytes(now(), &bytes);
+        listener.step().await;
+        let bytes = std::mem::take(&mut listener.outgoing);
+        dialer.machine.handle_bytes(now(), &bytes);
+        assert!(
+            now() - started < Duration::from_secs(20),
+            "signaling did not finish"
+        );
+        sleep(2).await;
+    }
+    assert_eq!(dialer.result, Some(Ok(())));
+    assert_eq!(listener.result, Some(Ok(())));
+
+    let mut outbound = DataChannelStream::new(dialer.pc.create_data_channel(""));
+    let message: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+    write_all(&mut outbound, &message).await;
+    let channel = loop {
+        listener.step().await;
+        if let Some(index) = listener.inbound.iter().position(|c| c.label().is_empty()) {
+            break listener.inbound.remove(index);
+        }
+        sleep(5).await;
+    };
+    let mut inbound = DataChannelStream::new(channel);
+    let (_, received) = futures_join(close(&mut outbound), read_to_end(&mut inbound)).await;
+    assert_eq!(received, message);
+    write_all(&mut inbound, b"echo").await;
+    let (_, echoed) = futures_join(close(&mut inbound), read_to_end(&mut outbound)).await;
+    assert_eq!(echoed, b"echo");
+}
+
+/// Runs two futures to completion concurrently.
+async fn futures_join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    let (mut ra, mut rb) = (None, None);
+    poll_fn(|cx| {
+        if ra.is_none()
+            && let Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            ra = Some(v);
+        }
+        if rb.is_none()
+            && let Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            rb = Some(v);
+        }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    (ra.unwrap(), rb.unwrap())
+}
