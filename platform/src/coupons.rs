@@ -15,7 +15,7 @@ use crypto::{
 use rand_core::CryptoRngCore;
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 
-use crate::{error::ApiError, signatures};
+use crate::{error::ApiError, signatures::CheckedReceipts};
 
 /// How far a merchant's clock may be off when it redeems online, either way, in seconds.
 pub const ONLINE_CLOCK_TOLERANCE_SECS: u64 = 120;
@@ -296,21 +296,21 @@ pub struct ReceiptContext<'a> {
     pub now: u64,
 }
 
-/// Processes receipts in one transaction: each gets an outcome, in order. Signatures are checked
-/// first, all in one batch. Retrying a receipt returns its stored outcome.
+/// Processes receipts in one transaction: each gets an outcome, in order. Their signatures were
+/// checked before ([`CheckedReceipts`]), in batches, outside the database lock. Retrying a
+/// receipt returns its stored outcome.
 ///
 /// Online: a spent voucher is refused (nothing stored). Reconciliation: a spent voucher opens a
 /// fraud case holding both receipts, hence both holder-signed presentations.
 pub fn process_receipts(
     connection: &mut Connection,
-    receipts: &[RedemptionReceipt],
+    receipts: &CheckedReceipts,
     channel: Channel,
     context: ReceiptContext<'_>,
 ) -> Result<Vec<Outcome>, ApiError> {
-    let checked = signatures::verify_receipts(receipts);
     let transaction = connection.transaction()?;
     let mut outcomes = Vec::with_capacity(receipts.len());
-    for (receipt, signatures) in receipts.iter().zip(checked) {
+    for (receipt, signatures) in receipts.iter() {
         let outcome = match signatures {
             Err(error) => Outcome::Refused { reason: error.to_string() },
             Ok(()) => process_one(&transaction, receipt, channel, context)?,

@@ -137,6 +137,20 @@ pub enum DbError {
     Cancelled,
 }
 
+/// Opens (creating if needed) the database file at `path`, sets the pragmas and migrates it.
+pub fn connect(path: &Path) -> Result<Connection, DbError> {
+    let mut connection = Connection::open(path)?;
+    // WAL: readers never block the writer. FULL sync: a transaction the API has acknowledged
+    // (a reconciled receipt, an issued voucher) survives power loss too, not only a crash of the
+    // process; NORMAL could lose the last commits on power loss.
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrations().to_latest(&mut connection)?;
+    Ok(connection)
+}
+
 /// A shared handle to the platform's database.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -146,16 +160,10 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) the database in `data_dir` and migrates it to the latest schema.
     pub fn open(data_dir: &Path) -> Result<Self, DbError> {
-        let mut connection = Connection::open(data_dir.join(DB_FILE))?;
-        // WAL: readers never block the writer; NORMAL sync is durable at each checkpoint and
-        // never corrupts on power loss in WAL mode.
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrations().to_latest(&mut connection)?;
+        let connection = connect(&data_dir.join(DB_FILE))?;
         Ok(Self { connection: Arc::new(Mutex::new(connection)) })
     }
+
 
     /// Runs `work` on the connection in a blocking task.
     pub async fn with<T, F>(&self, work: F) -> Result<T, DbError>

@@ -54,7 +54,43 @@ impl Signed {
     }
 }
 
-/// Checks the signatures of every receipt: one result per receipt, in order.
+/// Receipts whose signatures have been checked: the only input reconciliation takes, so no
+/// receipt can be processed unchecked. Checking is CPU work; do it off the database's thread.
+#[derive(Debug, Clone)]
+pub struct CheckedReceipts {
+    receipts: Vec<RedemptionReceipt>,
+    results: Vec<Result<(), SignatureError>>,
+}
+
+impl CheckedReceipts {
+    /// Checks the signatures of every receipt ([`verify_receipts`]).
+    pub fn check(receipts: Vec<RedemptionReceipt>) -> Self {
+        let results = verify_receipts(&receipts);
+        Self { receipts, results }
+    }
+
+    /// Each receipt with the result of its signature check, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&RedemptionReceipt, Result<(), SignatureError>)> {
+        self.receipts.iter().zip(self.results.iter().copied())
+    }
+
+    /// How many receipts.
+    pub fn len(&self) -> usize {
+        self.receipts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.receipts.is_empty()
+    }
+}
+
+/// Fewest signatures worth a thread of their own.
+const MIN_SIGNATURES_PER_THREAD: usize = 64;
+
+/// Checks the signatures of every receipt: one result per receipt, in order. The signatures are
+/// split over the available cores, one batch per core; only a batch that fails is checked
+/// signature by signature, with `verify_strict`, to name the bad receipts.
 pub fn verify_receipts(receipts: &[RedemptionReceipt]) -> Vec<Result<(), SignatureError>> {
     let mut results = Vec::with_capacity(receipts.len());
     let mut signed: Vec<(usize, Signed)> = Vec::with_capacity(receipts.len() * 2);
@@ -67,17 +103,36 @@ pub fn verify_receipts(receipts: &[RedemptionReceipt]) -> Vec<Result<(), Signatu
             Err(error) => results.push(Err(error)),
         }
     }
-    if signed.is_empty() || batch_ok(&signed) {
-        return results;
-    }
-    for (index, signature) in &signed {
-        if results[*index].is_ok()
-            && let Err(error) = signature.verify_strict(signature.context())
-        {
-            results[*index] = Err(error);
+    for part in failed_batches(&signed) {
+        for (index, signature) in part {
+            if results[*index].is_ok()
+                && let Err(error) = signature.verify_strict(signature.context())
+            {
+                results[*index] = Err(error);
+            }
         }
     }
     results
+}
+
+/// Batch-verifies `signed` in one part per core; returns the parts that failed.
+fn failed_batches(signed: &[(usize, Signed)]) -> Vec<&[(usize, Signed)]> {
+    if signed.is_empty() {
+        return Vec::new();
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = cores.min(signed.len() / MIN_SIGNATURES_PER_THREAD).max(1);
+    if threads == 1 {
+        return if batch_ok(signed) { Vec::new() } else { vec![signed] };
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = signed
+            .chunks(signed.len().div_ceil(threads))
+            .map(|part| (part, scope.spawn(move || batch_ok(part))))
+            .collect();
+        // A part whose thread did not finish counts as failed: its signatures are checked again.
+        running.into_iter().filter_map(|(part, thread)| (!thread.join().unwrap_or(false)).then_some(part)).collect()
+    })
 }
 
 fn batch_ok(signed: &[(usize, Signed)]) -> bool {
@@ -170,6 +225,20 @@ mod tests {
         let bad_merchant = RedemptionReceipt::from_bytes(&bytes).unwrap();
         let results = verify_receipts(&[good, bad_merchant]);
         assert_eq!(results, vec![Ok(()), Err(SignatureError::Merchant)]);
+    }
+
+    #[test]
+    fn a_bad_receipt_among_many_is_found_whichever_part_it_falls_in() {
+        let fixture = Fixture::new();
+        let mut receipts: Vec<_> = (1..=200).map(|counter| fixture.receipt_for_presentation(counter)).collect();
+        let mut bytes = receipts[137].to_bytes().to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        receipts[137] = RedemptionReceipt::from_bytes(&bytes).unwrap();
+        let results = verify_receipts(&receipts);
+        for (index, result) in results.iter().enumerate() {
+            assert_eq!(*result, if index == 137 { Err(SignatureError::Merchant) } else { Ok(()) }, "receipt {index}");
+        }
     }
 
     #[test]

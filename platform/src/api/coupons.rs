@@ -15,6 +15,7 @@ use crate::{
     coupons::{self, Channel, Order, Outcome, ReceiptContext},
     error::ApiError,
     http::AppState,
+    signatures::CheckedReceipts,
     wire::{self, ApiJson, b64},
 };
 
@@ -120,6 +121,13 @@ async fn gift(
     Ok((if issued.created { StatusCode::CREATED } else { StatusCode::OK }, Json(response)))
 }
 
+/// Checks the receipts' signatures on a blocking thread, before the database is touched.
+async fn check(receipts: Vec<RedemptionReceipt>) -> Result<CheckedReceipts, ApiError> {
+    tokio::task::spawn_blocking(move || CheckedReceipts::check(receipts))
+        .await
+        .map_err(|_| ApiError::Internal(crate::db::DbError::Cancelled))
+}
+
 fn receipt(field: &str, text: &str) -> Result<RedemptionReceipt, ApiError> {
     let bytes = wire::bytes(field, text, MAX_RECEIPT_LEN)?;
     RedemptionReceipt::from_bytes(&bytes).map_err(|error| ApiError::bad(format!("{field}: {error}")))
@@ -149,11 +157,12 @@ async fn redeem(
     let receipt = receipt("receipt", &request.receipt)?;
     let now = wire::now();
     let (receipt_id, voucher_id) = (b64(&receipt.receipt_id().0), b64(&receipt.voucher_id().0));
+    let checked = check(vec![receipt]).await?;
     let mut outcomes = state
         .run(move |connection, signing| {
             let extensions = coupons::extensions(connection, &signing.trust)?;
             let context = ReceiptContext { extensions: &extensions, now };
-            coupons::process_receipts(connection, &[receipt], Channel::Online, context)
+            coupons::process_receipts(connection, &checked, Channel::Online, context)
         })
         .await?;
     match outcomes.pop() {
@@ -209,12 +218,13 @@ async fn reconcile(
         }
     }
     let ids: Vec<String> = decoded.iter().map(|receipt| b64(&receipt.receipt_id().0)).collect();
+    let checked = check(decoded).await?;
     let now = wire::now();
     let processed = state
         .run(move |connection, signing| {
             let extensions = coupons::extensions(connection, &signing.trust)?;
             let context = ReceiptContext { extensions: &extensions, now };
-            coupons::process_receipts(connection, &decoded, Channel::Reconciliation, context)
+            coupons::process_receipts(connection, &checked, Channel::Reconciliation, context)
         })
         .await?;
     for ((index, receipt_id), outcome) in positions.into_iter().zip(ids).zip(processed) {
