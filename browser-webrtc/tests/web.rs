@@ -43,7 +43,7 @@ struct Side {
     pc: PeerConnection,
     machine: Signaling,
     init: Option<RtcDataChannel>,
-    inbound: Vec<RtcDataChannel>,
+    inbound: Vec<DataChannelStream>,
     outgoing: Vec<u8>,
     result: Option<Result<(), String>>,
 }
@@ -78,6 +78,9 @@ impl Side {
                 }
                 PeerEvent::ConnectionState(state) => {
                     self.machine.handle_connection_state(now(), state)
+                }
+                PeerEvent::DataChannel(channel) if channel.label() == "init" => {
+                    channel.close_unframed()
                 }
                 PeerEvent::DataChannel(channel) => self.inbound.push(channel),
                 PeerEvent::Overflow => panic!("event queue overflow"),
@@ -187,19 +190,43 @@ async fn two_peer_connections_signal_connect_and_carry_a_framed_stream() {
     let mut outbound = DataChannelStream::new(dialer.pc.create_data_channel(""));
     let message: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
     write_all(&mut outbound, &message).await;
-    let channel = loop {
-        listener.step().await;
-        if let Some(index) = listener.inbound.iter().position(|c| c.label().is_empty()) {
-            break listener.inbound.remove(index);
-        }
-        sleep(5).await;
-    };
-    let mut inbound = DataChannelStream::new(channel);
+    let mut inbound = accept(&mut listener).await;
     let (_, received) = futures_join(close(&mut outbound), read_to_end(&mut inbound)).await;
     assert_eq!(received, message);
     write_all(&mut inbound, b"echo").await;
     let (_, echoed) = futures_join(close(&mut inbound), read_to_end(&mut outbound)).await;
     assert_eq!(echoed, b"echo");
+
+    // A peer that sends garbage (a length prefix over 16 KiB) gets that stream reset; the
+    // connection and a new stream keep working.
+    let raw = dialer.pc.create_data_channel("");
+    while raw.ready_state() != RtcDataChannelState::Open {
+        sleep(5).await;
+    }
+    raw.send_with_u8_array(&[0xff, 0xff, 0xff, 0x7f]).unwrap();
+    let mut attacked = accept(&mut listener).await;
+    let mut buf = [0u8; 16];
+    let error = poll_fn(|cx| Pin::new(&mut attacked).poll_read(cx, &mut buf))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    let mut again = DataChannelStream::new(dialer.pc.create_data_channel(""));
+    write_all(&mut again, b"still here").await;
+    let mut accepted = accept(&mut listener).await;
+    let (_, received) = futures_join(close(&mut again), read_to_end(&mut accepted)).await;
+    assert_eq!(received, b"still here");
+    assert_eq!(dialer.pc.connection_state(), ConnectionState::Connected);
+}
+
+/// The next inbound stream channel (label `""`) of the listener.
+async fn accept(listener: &mut Side) -> DataChannelStream {
+    loop {
+        listener.step().await;
+        if let Some(index) = listener.inbound.iter().position(|c| c.label().is_empty()) {
+            return listener.inbound.remove(index);
+        }
+        sleep(5).await;
+    }
 }
 
 /// Waits for the end of ICE gathering, then returns `localDescription.sdp` (with candidates).
@@ -308,11 +335,12 @@ async fn out_of_band_blobs_connect_two_peer_connections() {
         .await
         {
             Some(PeerEvent::DataChannel(channel)) if channel.label().is_empty() => break channel,
+            Some(PeerEvent::DataChannel(init)) => init.close_unframed(),
             Some(_) => {}
             None => sleep(5).await,
         }
     };
-    let mut inbound = DataChannelStream::new(channel);
+    let mut inbound = channel;
     let (_, received) = futures_join(close(&mut outbound), read_to_end(&mut inbound)).await;
     assert_eq!(received, b"over the QR link");
 }

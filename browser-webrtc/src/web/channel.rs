@@ -139,6 +139,17 @@ impl DataChannelStream {
         }
     }
 
+    /// The channel's label (`""` for libp2p streams, `init` for the dialer's first channel).
+    pub fn label(&self) -> String {
+        self.channel.label()
+    }
+
+    /// Closes a channel that carries no libp2p stream (the `init` channel) without sending any
+    /// frame.
+    pub fn close_unframed(mut self) {
+        self.state.handle_channel_closed();
+    }
+
     /// Feeds received bytes through the decoder and the close state machine, sends the control
     /// frames that result, and closes the channel once both halves are done.
     fn process(&mut self) -> io::Result<()> {

@@ -52,8 +52,9 @@ pub enum PeerEvent {
     LocalCandidate(Option<IceCandidate>),
     /// `onconnectionstatechange`.
     ConnectionState(ConnectionState),
-    /// `ondatachannel`: a channel the peer opened.
-    DataChannel(RtcDataChannel),
+    /// `ondatachannel`: a channel the peer opened, wrapped at once so that no early message is
+    /// lost. Close the dialer's `init` channel with [`DataChannelStream::close_unframed`].
+    DataChannel(DataChannelStream),
     /// More than [`MAX_QUEUED_EVENTS`] events were not polled; later ones were dropped.
     Overflow,
 }
@@ -153,7 +154,10 @@ impl PeerConnection {
             Closure::<dyn FnMut(RtcDataChannelEvent)>::new(move |event: RtcDataChannelEvent| {
                 let channel = event.channel();
                 channel.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
-                Shared::push(&queue, PeerEvent::DataChannel(channel));
+                Shared::push(
+                    &queue,
+                    PeerEvent::DataChannel(DataChannelStream::new(channel)),
+                );
             });
         inner.set_ondatachannel(Some(on_data_channel.as_ref().unchecked_ref()));
 
