@@ -325,6 +325,22 @@ fn refused(reason: impl Into<String>) -> Result<Outcome, ApiError> {
     Ok(Outcome::Refused { reason: reason.into() })
 }
 
+/// `query_row` through the connection's statement cache: reconciliation runs the same few
+/// statements for every receipt.
+fn cached_row<T>(
+    transaction: &Transaction<'_>,
+    sql: &str,
+    parameters: impl rusqlite::Params,
+    map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    transaction.prepare_cached(sql)?.query_row(parameters, map)
+}
+
+/// `execute` through the statement cache.
+fn cached_execute(transaction: &Transaction<'_>, sql: &str, parameters: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    transaction.prepare_cached(sql)?.execute(parameters)
+}
+
 fn process_one(
     transaction: &Transaction<'_>,
     receipt: &RedemptionReceipt,
@@ -332,11 +348,13 @@ fn process_one(
     context: ReceiptContext<'_>,
 ) -> Result<Outcome, ApiError> {
     let receipt_id = receipt.receipt_id().0;
-    let stored: Option<(Vec<u8>, String)> = transaction
-        .query_row("SELECT bytes, outcome FROM receipts WHERE receipt_id = ?1", params![receipt_id], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .optional()?;
+    let stored: Option<(Vec<u8>, String)> = cached_row(
+        transaction,
+        "SELECT bytes, outcome FROM receipts WHERE receipt_id = ?1",
+        params![receipt_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()?;
     if let Some((bytes, outcome)) = stored {
         if bytes != receipt.to_bytes() {
             return refused("receipt id already used by another receipt");
@@ -344,13 +362,13 @@ fn process_one(
         return stored_outcome(transaction, &receipt_id, &outcome);
     }
     let voucher = receipt.scanned().voucher();
-    let merchant: Option<(u32, Vec<u8>, Option<i64>)> = transaction
-        .query_row(
-            "SELECT brand, public_key, approved_at FROM merchants WHERE id = ?1",
-            params![receipt.merchant().0],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .optional()?;
+    let merchant: Option<(u32, Vec<u8>, Option<i64>)> = cached_row(
+        transaction,
+        "SELECT brand, public_key, approved_at FROM merchants WHERE id = ?1",
+        params![receipt.merchant().0],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )
+    .optional()?;
     let Some((brand, merchant_key, approved_at)) = merchant else {
         return refused("unknown merchant");
     };
@@ -363,11 +381,13 @@ fn process_one(
     if brand != voucher.terms().brand.0 {
         return refused(format!("voucher is for brand {}, merchant redeems brand {brand}", voucher.terms().brand.0));
     }
-    let row = transaction
-        .query_row("SELECT bytes, spent_by, revoked_at FROM vouchers WHERE id = ?1", params![voucher.id().0], |row| {
-            Ok(VoucherState { bytes: row.get(0)?, spent_by: row.get(1)?, revoked_at: row.get(2)? })
-        })
-        .optional()?;
+    let row = cached_row(
+        transaction,
+        "SELECT bytes, spent_by, revoked_at FROM vouchers WHERE id = ?1",
+        params![voucher.id().0],
+        |row| Ok(VoucherState { bytes: row.get(0)?, spent_by: row.get(1)?, revoked_at: row.get(2)? }),
+    )
+    .optional()?;
     let Some(VoucherState { bytes: issued_bytes, spent_by, revoked_at }) = row else {
         return refused("voucher not issued by this platform");
     };
@@ -398,7 +418,8 @@ fn process_one(
     }
     match spent_by {
         None => {
-            transaction.execute(
+            cached_execute(
+                transaction,
                 "UPDATE vouchers SET spent_by = ?2 WHERE id = ?1 AND spent_by IS NULL",
                 params![voucher.id().0, receipt_id],
             )?;
@@ -409,7 +430,8 @@ fn process_one(
         Some(first) => {
             insert_receipt(transaction, receipt, channel, "double_redemption", context.now)?;
             let kind = fraud_kind(transaction, &first, receipt)?;
-            transaction.execute(
+            cached_execute(
+                transaction,
                 "INSERT INTO fraud_cases (voucher_id, kind, first_receipt, second_receipt, opened_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![voucher.id().0, kind, first, receipt_id, int(context.now)],
@@ -433,7 +455,8 @@ fn insert_receipt(
     outcome: &str,
     now: u64,
 ) -> Result<(), ApiError> {
-    transaction.execute(
+    cached_execute(
+        transaction,
         "INSERT INTO receipts (receipt_id, voucher_id, merchant_id, channel, outcome, bytes, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
@@ -454,7 +477,7 @@ fn insert_receipt(
 /// about who presented them.
 fn fraud_kind(transaction: &Transaction<'_>, first: &[u8], second: &RedemptionReceipt) -> Result<&'static str, ApiError> {
     let first_bytes: Vec<u8> =
-        transaction.query_row("SELECT bytes FROM receipts WHERE receipt_id = ?1", params![first], |row| row.get(0))?;
+        cached_row(transaction, "SELECT bytes FROM receipts WHERE receipt_id = ?1", params![first], |row| row.get(0))?;
     let first = RedemptionReceipt::from_bytes(&first_bytes)
         .map_err(|error| ApiError::Internal(crate::db::DbError::Corrupt(format!("stored receipt: {error}"))))?;
     Ok(match (first.scanned(), second.scanned()) {
@@ -468,7 +491,8 @@ fn stored_outcome(transaction: &Transaction<'_>, receipt_id: &[u8; 16], outcome:
     match outcome {
         "accepted" => Ok(Outcome::Accepted),
         _ => {
-            let fraud_case: i64 = transaction.query_row(
+            let fraud_case: i64 = cached_row(
+                transaction,
                 "SELECT id FROM fraud_cases WHERE second_receipt = ?1",
                 params![receipt_id],
                 |row| row.get(0),
