@@ -86,12 +86,14 @@ impl Side {
                 PeerEvent::Overflow => panic!("event queue overflow"),
             }
         }
-        if self
-            .init
-            .as_ref()
-            .is_some_and(|c| c.ready_state() == RtcDataChannelState::Open)
-        {
-            self.machine.handle_init_channel_open(now());
+        match self.init.as_ref().map(|c| c.ready_state()) {
+            Some(RtcDataChannelState::Open) => self.machine.handle_init_channel_open(now()),
+            Some(RtcDataChannelState::Closed) => {
+                // The listener closed it (js-libp2p does so on arrival).
+                self.init = None;
+                self.machine.handle_init_channel_closed(now());
+            }
+            _ => {}
         }
         while let Some(output) = self.machine.poll_output() {
             match output {
@@ -119,13 +121,15 @@ impl Side {
                         self.pc.add_ice_candidate(Some(&candidate)).await.unwrap()
                     }
                     Action::AddEndOfCandidates => {}
+                    // Already gone if the listener closed it first: then nothing to do.
                     Action::CloseInitChannel => {
-                        let init = self.init.take().unwrap();
-                        init.close();
-                        while init.ready_state() != RtcDataChannelState::Closed {
-                            sleep(5).await;
+                        if let Some(init) = self.init.take() {
+                            init.close();
+                            while init.ready_state() != RtcDataChannelState::Closed {
+                                sleep(5).await;
+                            }
+                            self.machine.handle_init_channel_closed(now());
                         }
-                        self.machine.handle_init_channel_closed(now());
                     }
                     Action::CloseSignalingStream
                     | Action::ResetSignalingStream

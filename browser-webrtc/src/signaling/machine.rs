@@ -261,6 +261,7 @@ pub struct Signaling {
     connected: bool,
     init_open: bool,
     init_close_requested: bool,
+    init_closed: bool,
     local_queue: Vec<IceCandidate>,
     remote_queue: Vec<RemoteCandidate>,
 }
@@ -286,6 +287,7 @@ impl Signaling {
             connected: false,
             init_open: false,
             init_close_requested: false,
+            init_closed: false,
             local_queue: Vec::new(),
             remote_queue: Vec::new(),
         };
@@ -464,10 +466,13 @@ impl Signaling {
     }
 
     /// Dialer: the `init` data channel fired `close`.
-    pub fn handle_init_channel_closed(&mut self, _now: Duration) {
-        if self.phase == Phase::ClosingInit && self.init_close_requested {
-            self.succeed();
-        }
+    ///
+    /// Whoever closed it (js-libp2p listeners close an inbound `init` on arrival, possibly
+    /// before this side saw it open), its id is free once `close` fired: once connected, the
+    /// sequence is done.
+    pub fn handle_init_channel_closed(&mut self, now: Duration) {
+        self.init_closed = true;
+        self.maybe_finish(now);
     }
 
     fn handle_message(&mut self, now: Duration, message: Message) {
@@ -566,7 +571,9 @@ impl Signaling {
                     self.phase = Phase::ClosingInit;
                     self.wait(now, Step::CloseInitChannel, self.timeouts.close_init);
                 }
-                if self.init_open && !self.init_close_requested {
+                if self.init_closed {
+                    self.succeed();
+                } else if self.init_open && !self.init_close_requested {
                     self.init_close_requested = true;
                     self.act(Action::CloseInitChannel);
                 }

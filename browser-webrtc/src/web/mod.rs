@@ -131,7 +131,13 @@ impl PeerConnection {
                     candidate: c.candidate(),
                     sdp_mid: c.sdp_mid(),
                     sdp_m_line_index: c.sdp_m_line_index(),
-                    username_fragment: None,
+                    // Not in this web-sys version's bindings; read the property directly.
+                    username_fragment: js_sys::Reflect::get(
+                        &c,
+                        &JsValue::from_str("usernameFragment"),
+                    )
+                    .ok()
+                    .and_then(|v| v.as_string()),
                 });
                 Shared::push(&queue, PeerEvent::LocalCandidate(candidate));
             },
@@ -218,6 +224,14 @@ impl PeerConnection {
             let init = RtcIceCandidateInit::new(&c.candidate);
             init.set_sdp_mid(c.sdp_mid.as_deref());
             init.set_sdp_m_line_index(c.sdp_m_line_index);
+            if let Some(ufrag) = &c.username_fragment {
+                // Best effort: a failed set leaves the browser to match by sdpMid.
+                let _ = js_sys::Reflect::set(
+                    &init,
+                    &JsValue::from_str("usernameFragment"),
+                    &JsValue::from_str(ufrag),
+                );
+            }
             init
         });
         JsFuture::from(

@@ -105,11 +105,6 @@ fn dialer_runs_the_whole_sequence() {
         drain(&mut dialer).is_empty(),
         "no candidates once connected"
     );
-    dialer.handle_init_channel_closed(ms(6));
-    assert!(
-        drain(&mut dialer).is_empty(),
-        "a close event before our close request is not ours"
-    );
     dialer.handle_init_channel_open(ms(7));
     assert_eq!(
         drain(&mut dialer),
@@ -125,6 +120,35 @@ fn dialer_runs_the_whole_sequence() {
     );
     assert!(dialer.is_done());
     assert_eq!(dialer.poll_timeout(), None);
+}
+
+/// A js-libp2p listener closes the inbound `init` on arrival: the dialer may see it close
+/// without having seen it open, before or after `connected`; either way the sequence ends
+/// without asking to close it again.
+#[test]
+fn init_closed_by_the_peer_completes_the_dialer() {
+    for close_first in [true, false] {
+        let mut dialer = dialer_awaiting_answer();
+        dialer.handle_bytes(ms(2), &message_bytes(MessageType::SdpAnswer, ANSWER));
+        dialer.handle_remote_description_set(ms(3));
+        drain(&mut dialer);
+        if close_first {
+            dialer.handle_init_channel_closed(ms(4));
+            assert!(drain(&mut dialer).is_empty(), "not connected yet");
+            dialer.handle_connection_state(ms(5), ConnectionState::Connected);
+        } else {
+            dialer.handle_connection_state(ms(4), ConnectionState::Connected);
+            assert!(drain(&mut dialer).is_empty());
+            dialer.handle_init_channel_closed(ms(5));
+        }
+        assert_eq!(
+            drain(&mut dialer),
+            [
+                Output::Action(Action::CloseSignalingStream),
+                Output::Connected
+            ]
+        );
+    }
 }
 
 #[test]
