@@ -13,7 +13,9 @@
 //! [`Action::SetRemoteDescription`] → `handle_remote_description_set` → add each received
 //! candidate in order until the connection is `connected` → once the `init` channel is open,
 //! [`Action::CloseInitChannel`] → `handle_init_channel_closed` →
-//! [`Action::CloseSignalingStream`], [`Output::Connected`].
+//! [`Action::CloseSignalingStream`], [`Output::Connected`]. If the peer closes `init` first
+//! (js-libp2p listeners do, on arrival), its `close` event ends the wait the same way, and a
+//! pending [`Action::CloseInitChannel`] on an already closed channel is a no-op for the glue.
 //!
 //! # Listener (A)
 //! `start` → read one message, which must be `SDP_OFFER` → [`Action::SetRemoteDescription`] →
