@@ -1,15 +1,17 @@
 //! `cargo xtask bench`: runs the criterion benchmarks of each suite and writes one JSON file
 //! per suite to bench-results/, with the mean time of every benchmark and the non-timing
-//! figures (sizes, round trips) that the benchmarks write to target/bench-figures/<suite>.json.
+//! figures (sizes, round trips) that the benchmarks write to
+//! `$CARGO_TARGET_DIR/bench-figures/<suite>.json` (default `target/`).
 
 use std::{fmt::Write as _, path::Path};
 
 use anyhow::{Context as _, bail};
 
-use crate::util::{self, project_root};
+use crate::util::{self, project_root, target_dir};
 
 /// Each suite and the packages whose benchmarks it runs.
-const SUITES: &[(&str, &[&str])] = &[("crypto", &["crypto"]), ("chat", &["chat", "chat-sync"])];
+const SUITES: &[(&str, &[&str])] =
+    &[("crypto", &["crypto"]), ("chat", &["chat", "chat-sync"]), ("platform", &["platform"])];
 
 pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
     for name in requested {
@@ -20,7 +22,7 @@ pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
     let root = project_root();
     std::fs::create_dir_all(root.join("bench-results"))?;
     for (suite, packages) in SUITES.iter().filter(|(suite, _)| requested.is_empty() || requested.iter().any(|r| r == suite)) {
-        let criterion_home = root.join("target").join(format!("criterion-{suite}"));
+        let criterion_home = target_dir().join(format!("criterion-{suite}"));
         let _ = std::fs::remove_dir_all(&criterion_home);
         let mut cargo = util::command("cargo");
         cargo.arg("bench");
@@ -28,7 +30,7 @@ pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
             cargo.args(["-p", package]);
         }
         util::run(cargo.env("CRITERION_HOME", &criterion_home))?;
-        let figures_path = root.join("target/bench-figures").join(format!("{suite}.json"));
+        let figures_path = target_dir().join("bench-figures").join(format!("{suite}.json"));
         let figures = std::fs::read_to_string(&figures_path).ok();
         let json = suite_json(suite, &criterion_estimates(&criterion_home)?, figures.as_deref());
         let out = root.join("bench-results").join(format!("{suite}.json"));

@@ -13,6 +13,11 @@ pub(crate) fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+/// Cargo's build directory: `$CARGO_TARGET_DIR`, else `target/` of the workspace.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| project_root().join("target"), PathBuf::from)
+}
+
 /// Where the npm-installed tools live (binaryen's wasm-opt).
 pub(crate) fn tools_bin() -> PathBuf {
     project_root().join("tools").join("node_modules").join(".bin")
