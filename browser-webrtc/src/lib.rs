@@ -8,7 +8,11 @@
 //! - [`oob`]: signed, compact offer/answer blobs for QR codes or copy-paste.
 //! - [`addr`]: splitting `/p2p-circuit/webrtc` addresses.
 //!
-//! - `web` (wasm only): the web-sys `RTCPeerConnection` wrapper that drives them.
+//! - `web` (wasm only): the web-sys glue that drives them: the `RTCPeerConnection` wrapper, a
+//!   data-channel stream, `Connection` (a libp2p `StreamMuxer`, one data channel per
+//!   substream, no Noise: the PeerId comes from the authenticated signaling path), the
+//!   out-of-band set-up, and `Transport` (a libp2p `Transport` into which connections set up
+//!   beside the swarm are handed; its module documents why).
 //!
 //! Implementation notes and citations: `WEBRTC.md` in the shared docs.
 #![deny(missing_docs)]

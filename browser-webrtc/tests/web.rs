@@ -4,6 +4,8 @@
 //! and closes with FIN/FIN_ACK. And the same link set up out of band, from signed blobs only.
 #![cfg(target_family = "wasm")]
 
+mod common;
+
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::Poll;
@@ -14,30 +16,13 @@ use browser_webrtc::signaling::{
     Action, ConnectionState, Output, Role, SdpKind, Signaling, Timeouts,
 };
 use browser_webrtc::web::{DataChannelStream, PeerConnection, PeerEvent};
+use common::{now, sleep};
 use crypto::keys::DeviceKey;
 use futures_io::{AsyncRead, AsyncWrite};
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{RtcDataChannel, RtcDataChannelState};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn now() -> Duration {
-    Duration::from_millis(js_sys::Date::now() as u64)
-}
-
-async fn sleep(ms: u32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let set_timeout: js_sys::Function =
-            js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
-                .unwrap()
-                .into();
-        set_timeout
-            .call2(&JsValue::NULL, &resolve, &JsValue::from(ms))
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
 
 struct Side {
     pc: PeerConnection,
@@ -191,7 +176,7 @@ async fn two_peer_connections_signal_connect_and_carry_a_framed_stream() {
     assert_eq!(dialer.result, Some(Ok(())));
     assert_eq!(listener.result, Some(Ok(())));
 
-    let mut outbound = DataChannelStream::new(dialer.pc.create_data_channel(""));
+    let mut outbound = DataChannelStream::outbound(dialer.pc.create_data_channel(""));
     let message: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
     write_all(&mut outbound, &message).await;
     let mut inbound = accept(&mut listener).await;
@@ -214,7 +199,7 @@ async fn two_peer_connections_signal_connect_and_carry_a_framed_stream() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
-    let mut again = DataChannelStream::new(dialer.pc.create_data_channel(""));
+    let mut again = DataChannelStream::outbound(dialer.pc.create_data_channel(""));
     write_all(&mut again, b"still here").await;
     let mut accepted = accept(&mut listener).await;
     let (_, received) = futures_join(close(&mut again), read_to_end(&mut accepted)).await;
@@ -327,7 +312,7 @@ async fn out_of_band_blobs_connect_two_peer_connections() {
     wait_connected(&offerer).await;
     wait_connected(&answerer).await;
 
-    let mut outbound = DataChannelStream::new(offerer.create_data_channel(""));
+    let mut outbound = DataChannelStream::outbound(offerer.create_data_channel(""));
     write_all(&mut outbound, b"over the QR link").await;
     let channel = loop {
         match poll_fn(|cx| {

@@ -7,6 +7,14 @@
 //! chunks plus decoded data) (browsers have no read-side flow
 //! control, and a js-libp2p sender may have 2 MiB in flight); more resets the stream. Garbage
 //! or oversized frames reset the stream, never the connection.
+//!
+//! # First write
+//! Under load Chromium can hand the receiving side a channel that is already `open` (no `open`
+//! event follows), and drop a message that side sends before the creator's channel has fired
+//! `open`. So the creator ([`DataChannelStream::outbound`]) writes only once `open` has fired,
+//! and the receiver (inbound streams) writes only once a frame from the creator has arrived,
+//! which the creator can only have sent after its `open`. libp2p streams lose nothing by this:
+//! the creator runs the multistream-select dialer, which speaks first.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -14,13 +22,13 @@ use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
+use wasm_bindgen::JsCast as _;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast as _, JsValue};
 use web_sys::{MessageEvent, RtcDataChannel, RtcDataChannelState};
 
+use super::now;
 use crate::framing::{Decoder, Frame, MAX_PAYLOAD_LEN, ReadHalf, StreamState, encode};
 
 /// Stop writing while `bufferedAmount` is above this (js-libp2p: 2 MiB).
@@ -59,6 +67,8 @@ pub struct DataChannelStream {
     decoder: Decoder,
     state: StreamState,
     readable: VecDeque<u8>,
+    /// False for an inbound stream until a frame has arrived (see "First write").
+    may_write: bool,
     timer_armed: bool,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_event: Closure<dyn FnMut(web_sys::Event)>,
@@ -72,27 +82,24 @@ impl core::fmt::Debug for DataChannelStream {
     }
 }
 
-fn now() -> Duration {
-    Duration::from_millis(js_sys::Date::now() as u64)
-}
-
 fn io_error(kind: io::ErrorKind, text: impl Into<String>) -> io::Error {
     io::Error::new(kind, text.into())
 }
 
-/// Wakes `waker` after `ms` milliseconds (global `setTimeout`, in windows and workers).
-fn wake_after(ms: u64, waker: Waker) -> Result<(), JsValue> {
-    let set_timeout: js_sys::Function =
-        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))?.dyn_into()?;
-    let callback = Closure::once_into_js(move || waker.wake());
-    set_timeout.call2(&JsValue::NULL, &callback, &JsValue::from_f64(ms as f64))?;
-    Ok(())
-}
-
 impl DataChannelStream {
-    /// Wraps a channel (outbound from `PeerConnection::create_data_channel`, or inbound from
-    /// `PeerEvent::DataChannel`) as soon as it exists, so no message is missed.
-    pub fn new(channel: RtcDataChannel) -> Self {
+    /// Wraps a channel this side created (`PeerConnection::create_data_channel`); it writes
+    /// once the channel has fired `open`.
+    pub fn outbound(channel: RtcDataChannel) -> Self {
+        Self::new(channel, true)
+    }
+
+    /// Wraps a channel the peer created, as soon as `ondatachannel` hands it over so that no
+    /// message is missed; it writes only after the peer's first frame.
+    pub(crate) fn inbound(channel: RtcDataChannel) -> Self {
+        Self::new(channel, false)
+    }
+
+    fn new(channel: RtcDataChannel, may_write: bool) -> Self {
         let shared = Rc::new(RefCell::new(Shared {
             open: channel.ready_state() == RtcDataChannelState::Open,
             ..Shared::default()
@@ -133,6 +140,7 @@ impl DataChannelStream {
             decoder: Decoder::new(),
             state: StreamState::default(),
             readable: VecDeque::new(),
+            may_write,
             timer_armed: false,
             _on_message: on_message,
             _on_event: on_event,
@@ -169,7 +177,7 @@ impl DataChannelStream {
             let mut input = chunk.as_slice();
             loop {
                 match self.decoder.decode(&mut input) {
-                    Ok(Some(frame)) => match self.state.handle_frame(frame) {
+                    Ok(Some(frame)) => match self.handle_frame(frame) {
                         Ok(Some(data)) => self.readable.extend(data),
                         Ok(None) => {}
                         Err(error) => {
@@ -197,6 +205,14 @@ impl DataChannelStream {
         Ok(())
     }
 
+    fn handle_frame(
+        &mut self,
+        frame: Frame,
+    ) -> Result<Option<Vec<u8>>, crate::framing::StreamError> {
+        self.may_write = true;
+        self.state.handle_frame(frame)
+    }
+
     fn flush_control(&mut self) -> io::Result<()> {
         while let Some(frame) = self.state.poll_transmit() {
             self.send(&frame)?;
@@ -220,7 +236,11 @@ impl DataChannelStream {
         io_error(kind, text)
     }
 
-    fn wait_open(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready once this side may write (see "First write"); an error once the channel closed.
+    fn wait_writable(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.may_write {
+            self.process()?;
+        }
         let mut shared = self.shared.borrow_mut();
         if shared.closed {
             return Poll::Ready(Err(io_error(
@@ -228,7 +248,7 @@ impl DataChannelStream {
                 "data channel closed",
             )));
         }
-        if shared.open {
+        if shared.open && self.may_write {
             return Poll::Ready(Ok(()));
         }
         shared.write_waker = Some(cx.waker().clone());
@@ -276,7 +296,7 @@ impl AsyncWrite for DataChannelStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match this.wait_open(cx) {
+        match this.wait_writable(cx) {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Pending => return Poll::Pending,
@@ -302,7 +322,7 @@ impl AsyncWrite for DataChannelStream {
     /// closed.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match this.wait_open(cx) {
+        match this.wait_writable(cx) {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
             Poll::Pending => return Poll::Pending,
@@ -316,8 +336,8 @@ impl AsyncWrite for DataChannelStream {
                 if !this.timer_armed {
                     this.timer_armed = true;
                     let wait = deadline.saturating_sub(now()).as_millis() as u64 + 1;
-                    wake_after(wait, cx.waker().clone())
-                        .map_err(|e| io_error(io::ErrorKind::Other, super::JsError::from(e).0))?;
+                    super::wake_after(wait, cx.waker().clone())
+                        .map_err(|e| io_error(io::ErrorKind::Other, e.0))?;
                 }
                 Poll::Pending
             }

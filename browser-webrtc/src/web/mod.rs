@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -23,8 +24,19 @@ use web_sys::{
 use crate::signaling::{ConnectionState, IceCandidate, SdpKind};
 
 mod channel;
+mod muxer;
+mod oob;
+mod transport;
 
 pub use channel::{DataChannelStream, HIGH_WATER, LOW_WATER, MAX_RECEIVE_BUFFER};
+pub use muxer::{Connection, ConnectionError, MAX_PENDING_INBOUND, Stream};
+pub use oob::{LinkConfig, LinkError, PendingAnswer, PendingOffer, answer_offer, create_offer};
+pub use transport::{Handle, HandoverError, MAX_PENDING_CONNECTIONS, Transport};
+
+/// Label of the dialer's first channel, which only makes the offer carry data-channel media.
+pub const INIT_LABEL: &str = "init";
+/// Label of every channel that carries a libp2p stream (the spec: MUST be empty).
+pub const STREAM_LABEL: &str = "";
 
 /// Most events held before the owner polls; more is a bug in the owner, reported as an event.
 pub const MAX_QUEUED_EVENTS: usize = 1024;
@@ -162,7 +174,7 @@ impl PeerConnection {
                 channel.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
                 Shared::push(
                     &queue,
-                    PeerEvent::DataChannel(DataChannelStream::new(channel)),
+                    PeerEvent::DataChannel(DataChannelStream::inbound(channel)),
                 );
             });
         inner.set_ondatachannel(Some(on_data_channel.as_ref().unchecked_ref()));
@@ -251,6 +263,11 @@ impl PeerConnection {
     pub fn connection_state(&self) -> ConnectionState {
         connection_state(self.inner.connection_state())
     }
+
+    /// `close()`: ends every channel and the connection; the peer sees `closed`.
+    pub fn close(&self) {
+        self.inner.close();
+    }
 }
 
 impl Drop for PeerConnection {
@@ -269,6 +286,20 @@ fn description(kind: SdpKind, sdp: &str) -> RtcSessionDescriptionInit {
     });
     init.set_sdp(sdp);
     init
+}
+
+/// Wall-clock milliseconds as a `Duration`: the sans-IO machines only compare and subtract.
+fn now() -> Duration {
+    Duration::from_millis(js_sys::Date::now() as u64)
+}
+
+/// Wakes `waker` after `ms` milliseconds (global `setTimeout`, in windows and workers).
+fn wake_after(ms: u64, waker: Waker) -> Result<(), JsError> {
+    let set_timeout: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))?.dyn_into()?;
+    let callback = Closure::once_into_js(move || waker.wake());
+    set_timeout.call2(&JsValue::NULL, &callback, &JsValue::from_f64(ms as f64))?;
+    Ok(())
 }
 
 fn sdp_of(value: JsValue) -> Result<String, JsError> {
