@@ -76,7 +76,9 @@ pub fn receipt_value(receipt: &RedemptionReceipt) -> u64 {
     u64::from(receipt.scanned().voucher().terms().value)
 }
 
-fn presented_counter(receipt: &RedemptionReceipt) -> Option<u32> {
+/// The presentation counter a receipt adds to [`LedgerEntry::highest_counter`] (none for a
+/// bearer voucher scanned as such).
+pub fn presented_counter(receipt: &RedemptionReceipt) -> Option<u32> {
     match receipt.scanned() {
         Scanned::Presentation(presentation) => Some(presentation.counter()),
         Scanned::Voucher(_) => None,

@@ -1,0 +1,94 @@
+//! Device-side storage contracts beside the chat store and the merchant ledger, sans-IO: the
+//! device identity, the vouchers this device holds, and the signed lists a merchant caches
+//! (trust list, revocation list, expiry extensions) with the time each was fetched.
+//!
+//! Each trait has an in-memory implementation in [`memory`] and a contract suite in `contract`
+//! (feature `testing`) that every backend runs through [`wallet_store_contract_tests!`]. The
+//! traits use native `async fn` without `Send`, so that IndexedDB (whose futures are not
+//! `Send`) can implement them. Lists are cached as the signed bytes that were fetched: they
+//! become `Verified…` values only when the caller checks them again on load.
+#![deny(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![forbid(unsafe_code)]
+#![allow(async_fn_in_trait)]
+
+pub mod memory;
+
+#[cfg(any(test, feature = "testing"))]
+#[allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+pub mod contract;
+
+use core::fmt::Display;
+
+use crypto::keys::DeviceKey;
+use crypto::voucher::{Voucher, VoucherId};
+use rand_core::CryptoRngCore;
+
+pub use memory::MemoryWallet;
+
+/// The one device key (libp2p PeerId, chat author key, coupon holder key), kept on the device.
+pub trait IdentityStore {
+    /// A storage failure.
+    type Error: Display;
+    /// The stored key, if one was created.
+    async fn device_key(&self) -> Result<Option<DeviceKey>, Self::Error>;
+    /// Stores `key` unless a key is stored already, atomically; returns the stored key, so two
+    /// first starts racing agree on one identity.
+    async fn create_device_key(&self, key: DeviceKey) -> Result<DeviceKey, Self::Error>;
+}
+
+/// The stored device key, or a new one from `rng`, stored before it is returned.
+pub async fn load_or_create_identity<S: IdentityStore>(
+    store: &S,
+    rng: &mut impl CryptoRngCore,
+) -> Result<DeviceKey, S::Error> {
+    match store.device_key().await? {
+        Some(key) => Ok(key),
+        None => store.create_device_key(DeviceKey::generate(rng)).await,
+    }
+}
+
+/// Vouchers this device holds, by id.
+pub trait VoucherStore {
+    /// A storage failure.
+    type Error: Display;
+    /// Stores the voucher unless its id is present; returns whether it was added.
+    async fn put_voucher(&self, voucher: &Voucher) -> Result<bool, Self::Error>;
+    /// The voucher with this id.
+    async fn voucher(&self, id: VoucherId) -> Result<Option<Voucher>, Self::Error>;
+    /// All vouchers, ascending by id.
+    async fn vouchers(&self) -> Result<Vec<Voucher>, Self::Error>;
+    /// Removes a voucher (spent, refunded); returns whether it existed.
+    async fn remove_voucher(&self, id: VoucherId) -> Result<bool, Self::Error>;
+}
+
+/// Which signed list a cache slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ListKind {
+    /// The issuer trust list (signed by the root key).
+    Trust,
+    /// The revocation list (signed by the platform).
+    Revocation,
+    /// The expiry extensions published after an outage, as one signed list each, in fetch order.
+    Extensions,
+}
+
+/// Signed bytes as fetched, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedList {
+    /// The signed bytes (for extensions: every extension, each length-prefixed by the caller).
+    pub bytes: Vec<u8>,
+    /// When they were fetched (ms since the epoch), to show the cache's age.
+    pub fetched_at_ms: u64,
+}
+
+/// The merchant's cache of signed lists.
+pub trait ListCache {
+    /// A storage failure.
+    type Error: Display;
+    /// Stores `list` in the `kind` slot unless the slot holds a later fetch, atomically;
+    /// returns whether it was stored. A stale response arriving late never replaces a newer one.
+    async fn put_list(&self, kind: ListKind, list: CachedList) -> Result<bool, Self::Error>;
+    /// The list in the `kind` slot.
+    async fn list(&self, kind: ListKind) -> Result<Option<CachedList>, Self::Error>;
+}
