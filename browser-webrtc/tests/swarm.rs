@@ -11,7 +11,9 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use common::{MESSAGE_LEN, Node, join, link, now, round_trips, sleep};
+use browser_webrtc::web::{self, SignalingConfig};
+use common::{Event, MESSAGE_LEN, Node, join, link, now, round_trips, sleep};
+use crypto::keys::DeviceKey;
 use futures::{AsyncReadExt as _, AsyncWriteExt as _};
 use libp2p_core::muxing::StreamMuxer as _;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -122,8 +124,8 @@ async fn a_stream_of_many_frames_arrives_whole() {
 #[wasm_bindgen_test]
 async fn an_inbound_stream_writes_only_after_the_opener_has() {
     let ((_, mut opener), (_, mut receiver)) = link(
-        &crypto::keys::DeviceKey::from_seed(&[7; 32]),
-        &crypto::keys::DeviceKey::from_seed(&[8; 32]),
+        &DeviceKey::from_seed(&[7; 32]),
+        &DeviceKey::from_seed(&[8; 32]),
     )
     .await;
     let mut outbound = poll_fn(|cx| Pin::new(&mut opener).poll_outbound(cx))
@@ -151,4 +153,57 @@ async fn an_inbound_stream_writes_only_after_the_opener_has() {
     inbound.read_exact(&mut first).await.unwrap();
     outbound.read_exact(&mut echoed).await.unwrap();
     assert_eq!((&first, &echoed), (b"first", b"reply"));
+}
+
+/// The relay path's signaling, run over a substream of a first link (standing in for the
+/// relayed connection), sets up a second link that keeps working once the first is gone.
+#[wasm_bindgen_test]
+async fn signaling_over_a_stream_sets_up_a_link_that_outlives_the_first() {
+    let (a_key, b_key) = (
+        DeviceKey::from_seed(&[9; 32]),
+        DeviceKey::from_seed(&[10; 32]),
+    );
+    let ((to_b, mut first_a), (to_a, mut first_b)) = link(&a_key, &b_key).await;
+    let outbound = poll_fn(|cx| Pin::new(&mut first_a).poll_outbound(cx))
+        .await
+        .unwrap();
+    let inbound = poll_fn(|cx| Pin::new(&mut first_b).poll_inbound(cx))
+        .await
+        .unwrap();
+    let config = SignalingConfig::default();
+    let (a_side, b_side) = futures::join!(
+        web::dial_on(outbound, &config),
+        web::answer_on(inbound, &config)
+    );
+    drop((first_a, first_b));
+
+    let (mut a, mut b) = (Node::new(9), Node::new(10));
+    a.adopt(to_b, a_side.unwrap()).await;
+    b.adopt(to_a, b_side.unwrap()).await;
+    let (a_peer, b_peer) = (a.peer, b.peer);
+    let (from_a, from_b) = futures::join!(
+        round_trips(&mut a, b_peer, 0xa, 1000),
+        round_trips(&mut b, a_peer, 0xb, 1000)
+    );
+    assert_eq!((from_a.len(), from_b.len()), (1000, 1000));
+}
+
+/// `dial` and `listen` reach the signaling protocol through libp2p-stream on a connection the
+/// swarms already have; the new direct connection joins both swarms.
+#[wasm_bindgen_test]
+async fn dial_and_listen_signal_over_a_swarm_connection() {
+    let (mut a, mut b) = (Node::new(13), Node::new(14));
+    join(&mut a, &mut b).await;
+    let config = SignalingConfig::default();
+    wasm_bindgen_futures::spawn_local(web::listen(
+        b.control.clone(),
+        config.clone(),
+        b.handle.clone(),
+    ));
+    let connection = web::dial(&mut a.control, b.peer, &config).await.unwrap();
+    a.adopt(b.peer, connection).await;
+    assert_eq!(b.next_event().await, Event::Up(a.peer));
+    let (a_peer, b_peer) = (a.peer, b.peer);
+    assert_eq!(round_trips(&mut a, b_peer, 0xa, 100).await.len(), 100);
+    assert_eq!(round_trips(&mut b, a_peer, 0xb, 100).await.len(), 100);
 }

@@ -26,11 +26,15 @@ use crate::signaling::{ConnectionState, IceCandidate, SdpKind};
 mod channel;
 mod muxer;
 mod oob;
+mod signal;
 mod transport;
 
 pub use channel::{DataChannelStream, HIGH_WATER, LOW_WATER, MAX_RECEIVE_BUFFER};
 pub use muxer::{Connection, ConnectionError, MAX_PENDING_INBOUND, Stream};
 pub use oob::{LinkConfig, LinkError, PendingAnswer, PendingOffer, answer_offer, create_offer};
+pub use signal::{
+    SIGNALING_PROTOCOL, SignalError, SignalingConfig, answer_on, dial, dial_on, listen,
+};
 pub use transport::{Handle, HandoverError, MAX_PENDING_CONNECTIONS, Transport};
 
 /// Label of the dialer's first channel, which only makes the offer carry data-channel media.

@@ -23,7 +23,8 @@ use super::{
     DataChannelStream, INIT_LABEL, JsError, PeerConnection, PeerEvent, STREAM_LABEL, now,
     wake_after,
 };
-use crate::signaling::ConnectionState;
+use crate::signaling::machine::MAX_QUEUED_CANDIDATES;
+use crate::signaling::{ConnectionState, IceCandidate};
 
 /// Most inbound channels held while the swarm does not take them; later ones are reset.
 /// libp2p-swarm negotiates at most 128 inbound streams at once by default.
@@ -54,15 +55,30 @@ struct Inner {
     gathered: bool,
     overflowed: bool,
     timer_armed: bool,
+    /// While signaling: local candidates not yet taken by the signaling glue.
+    candidates: Option<VecDeque<Option<IceCandidate>>>,
 }
 
 impl Inner {
     /// Moves every event the browser queued into this connection's state; an error once the
     /// connection is over.
     fn update(&mut self, cx: &mut Context<'_>) -> Result<(), ConnectionError> {
+        self.drain(cx);
+        self.check()
+    }
+
+    fn drain(&mut self, cx: &mut Context<'_>) {
         while let Poll::Ready(event) = self.pc.poll_event(cx) {
             match event {
-                PeerEvent::LocalCandidate(candidate) => self.gathered |= candidate.is_none(),
+                PeerEvent::LocalCandidate(candidate) => {
+                    self.gathered |= candidate.is_none();
+                    // More would overflow the signaling machine's own queue anyway.
+                    if let Some(queue) = &mut self.candidates
+                        && queue.len() < MAX_QUEUED_CANDIDATES
+                    {
+                        queue.push_back(candidate);
+                    }
+                }
                 PeerEvent::ConnectionState(state) => self.state = state,
                 // The dialer's `init` only carried the offer's data section.
                 PeerEvent::DataChannel(init) if init.label() == INIT_LABEL => init.close_unframed(),
@@ -74,6 +90,9 @@ impl Inner {
                 PeerEvent::Overflow => self.overflowed = true,
             }
         }
+    }
+
+    fn check(&self) -> Result<(), ConnectionError> {
         match self.state {
             ConnectionState::Failed | ConnectionState::Closed => {
                 Err(ConnectionError::State(self.state))
@@ -106,7 +125,30 @@ impl Connection {
             gathered: false,
             overflowed: false,
             timer_armed: false,
+            candidates: None,
         }))
+    }
+
+    /// Signaling glue: from now on, keep local candidates for [`Self::poll_signaling`].
+    pub(crate) fn collect_candidates(&mut self) {
+        self.0.candidates = Some(VecDeque::new());
+    }
+
+    /// Signaling glue: local candidates since the last call, and `connectionState`, whatever
+    /// it is (signaling decides what a failure means).
+    pub(crate) fn poll_signaling(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> (Vec<Option<IceCandidate>>, ConnectionState) {
+        let inner = &mut *self.0;
+        inner.drain(cx);
+        let candidates = inner.candidates.as_mut().map(core::mem::take);
+        (candidates.unwrap_or_default().into(), inner.state)
+    }
+
+    /// Signaling glue: signaling is over, stop keeping candidates.
+    pub(crate) fn stop_collecting(&mut self) {
+        self.0.candidates = None;
     }
 
     /// The browser connection, e.g. for its SDPs or to watch `connectionState`.
