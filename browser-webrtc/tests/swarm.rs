@@ -12,10 +12,12 @@ use std::task::Poll;
 use std::time::Duration;
 
 use browser_webrtc::web::{self, SignalingConfig};
-use common::{Event, MESSAGE_LEN, Node, join, link, now, round_trips, sleep};
+use common::{Command, Event, MESSAGE_LEN, Node, join, link, now, round_trips, sleep};
 use crypto::keys::DeviceKey;
 use futures::{AsyncReadExt as _, AsyncWriteExt as _};
+use libp2p_core::multiaddr::{Multiaddr, Protocol};
 use libp2p_core::muxing::StreamMuxer as _;
+use libp2p_identity::Keypair;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{RtcDataChannel, RtcDataChannelState};
 
@@ -188,20 +190,25 @@ async fn signaling_over_a_stream_sets_up_a_link_that_outlives_the_first() {
     assert_eq!((from_a.len(), from_b.len()), (1000, 1000));
 }
 
-/// `dial` and `listen` reach the signaling protocol through libp2p-stream on a connection the
-/// swarms already have; the new direct connection joins both swarms.
+/// The transport listens on `<circuit>/webrtc` and dials `<circuit>/webrtc/p2p/<peer>`,
+/// signaling over the connection the swarms already have (standing in for the relayed one; the
+/// relay part of the address is not contacted); the direct connection joins both swarms.
 #[wasm_bindgen_test]
-async fn dial_and_listen_signal_over_a_swarm_connection() {
+async fn the_transport_dials_and_listens_on_circuit_webrtc_addresses() {
     let (mut a, mut b) = (Node::new(13), Node::new(14));
     join(&mut a, &mut b).await;
-    let config = SignalingConfig::default();
-    wasm_bindgen_futures::spawn_local(web::listen(
-        b.control.clone(),
-        config.clone(),
-        b.handle.clone(),
-    ));
-    let connection = web::dial(&mut a.control, b.peer, &config).await.unwrap();
-    a.adopt(b.peer, connection).await;
+    let relay = Keypair::ed25519_from_bytes([99; 32])
+        .unwrap()
+        .public()
+        .to_peer_id();
+    let listen: Multiaddr =
+        format!("/dns4/relay.invalid/tcp/443/wss/p2p/{relay}/p2p-circuit/webrtc")
+            .parse()
+            .unwrap();
+    b.command(Command::Listen(listen.clone()));
+    assert_eq!(b.next_event().await, Event::Listening(listen.clone()));
+    a.command(Command::Dial(listen.with(Protocol::P2p(b.peer))));
+    assert_eq!(a.next_event().await, Event::Up(b.peer));
     assert_eq!(b.next_event().await, Event::Up(a.peer));
     let (a_peer, b_peer) = (a.peer, b.peer);
     assert_eq!(round_trips(&mut a, b_peer, 0xa, 100).await.len(), 100);

@@ -32,10 +32,8 @@ mod transport;
 pub use channel::{DataChannelStream, HIGH_WATER, LOW_WATER, MAX_RECEIVE_BUFFER};
 pub use muxer::{Connection, ConnectionError, MAX_PENDING_INBOUND, Stream};
 pub use oob::{LinkConfig, LinkError, PendingAnswer, PendingOffer, answer_offer, create_offer};
-pub use signal::{
-    SIGNALING_PROTOCOL, SignalError, SignalingConfig, answer_on, dial, dial_on, listen,
-};
-pub use transport::{Handle, HandoverError, MAX_PENDING_CONNECTIONS, Transport};
+pub use signal::{SIGNALING_PROTOCOL, SignalError, SignalingConfig, answer_on, dial, dial_on};
+pub use transport::{Handle, HandoverError, MAX_PENDING_CONNECTIONS, Transport, Upgrade};
 
 /// Label of the dialer's first channel, which only makes the offer carry data-channel media.
 pub const INIT_LABEL: &str = "init";
@@ -295,6 +293,23 @@ fn description(kind: SdpKind, sdp: &str) -> RtcSessionDescriptionInit {
 /// Wall-clock milliseconds as a `Duration`: the sans-IO machines only compare and subtract.
 fn now() -> Duration {
     Duration::from_millis(js_sys::Date::now() as u64)
+}
+
+/// Resolves after `limit` (at once if the browser refuses the timer).
+async fn sleep(limit: Duration) {
+    let deadline = now() + limit;
+    let mut armed = false;
+    std::future::poll_fn(|cx| {
+        let left = deadline.saturating_sub(now());
+        if left.is_zero()
+            || (!armed && wake_after(left.as_millis() as u64 + 1, cx.waker().clone()).is_err())
+        {
+            return Poll::Ready(());
+        }
+        armed = true;
+        Poll::Pending
+    })
+    .await
 }
 
 /// Wakes `waker` after `ms` milliseconds (global `setTimeout`, in windows and workers).

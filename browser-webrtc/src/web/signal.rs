@@ -2,24 +2,25 @@
 //! `/webrtc-signaling/0.0.1` stream and a new `RTCPeerConnection`, yielding a [`Connection`].
 //!
 //! [`dial_on`] / [`answer_on`] take any byte stream: the relayed libp2p stream in the app, or a
-//! substream of an existing WebRTC connection in the tests. [`dial`] and [`listen`] reach the
-//! stream through libp2p-stream's `Control`: open it to the peer (libp2p-stream uses an existing
-//! connection to that peer, the relayed one on the relay path) or accept it. The remote `PeerId`
+//! substream of an existing WebRTC connection in the tests. [`dial`] opens the stream through
+//! libp2p-stream's `Control` on an existing connection to the peer (the relayed one on the relay
+//! path); [`super::Transport`] accepts inbound ones the same way. The remote `PeerId`
 //! is the peer of the connection that carried the stream (authenticated by that connection's
 //! Noise, end to end through the relay), never anything read from the stream.
 
 use std::future::poll_fn;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::{AsyncRead, AsyncWrite, AsyncWriteExt as _, StreamExt as _};
+use futures::future::{Either, select};
+use futures::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use libp2p_identity::PeerId;
 use libp2p_swarm::StreamProtocol;
 use web_sys::{RtcDataChannel, RtcDataChannelState};
 
-use super::{Connection, Handle, INIT_LABEL, JsError, PeerConnection};
-use super::{now, wake_after};
+use super::{Connection, INIT_LABEL, JsError, PeerConnection};
+use super::{now, sleep, wake_after};
 use crate::signaling::{
     Action, ConnectionState, Output, PROTOCOL_NAME, Role, Signaling, SignalingError, Step, Timeouts,
 };
@@ -51,6 +52,9 @@ pub enum SignalError {
     /// The signaling stream could not be opened.
     #[error("opening the signaling stream: {0}")]
     Open(String),
+    /// No connection to the peer carried the signaling stream in time.
+    #[error("no signaling stream to the peer within {0:?}")]
+    OpenTimeout(Duration),
 }
 
 /// Dialer (B) over `stream`: offer, answer, candidates, `init` closed.
@@ -69,37 +73,22 @@ where
     Driver::new(Role::Listener, stream, config)?.run().await
 }
 
-/// Dialer: opens the signaling stream to `peer` (over the existing, e.g. relayed, connection)
-/// and returns the direct connection, to hand to the transport as `(peer, connection)`.
+/// Dialer: opens the signaling stream to `peer` on an existing (the relayed) connection,
+/// waiting at most [`Timeouts::read_sdp`] for it, and returns the direct connection.
 pub async fn dial(
     control: &mut libp2p_stream::Control,
     peer: PeerId,
     config: &SignalingConfig,
 ) -> Result<Connection, SignalError> {
-    let stream = control
-        .open_stream(peer, SIGNALING_PROTOCOL)
-        .await
-        .map_err(|error| SignalError::Open(error.to_string()))?;
-    dial_on(stream, config).await
-}
-
-/// Listener: answers inbound signaling streams one after the other and hands each connection
-/// to `handle`. Returns when the protocol is already accepted elsewhere or the swarm is gone.
-/// A failed attempt only ends that attempt.
-pub async fn listen(
-    mut control: libp2p_stream::Control,
-    config: SignalingConfig,
-    mut handle: Handle,
-) {
-    let Ok(mut incoming) = control.accept(SIGNALING_PROTOCOL) else {
-        return;
-    };
-    while let Some((peer, stream)) = incoming.next().await {
-        if let Ok(connection) = answer_on(stream, &config).await {
-            // A full or dropped transport closes the connection; the peer sees it end.
-            let _ = handle.hand_over(peer, connection);
+    let limit = config.timeouts.read_sdp;
+    let open = pin!(control.open_stream(peer, SIGNALING_PROTOCOL));
+    let stream = match select(open, pin!(sleep(limit))).await {
+        Either::Left((opened, _)) => {
+            opened.map_err(|error| SignalError::Open(error.to_string()))?
         }
-    }
+        Either::Right(((), _)) => return Err(SignalError::OpenTimeout(limit)),
+    };
+    dial_on(stream, config).await
 }
 
 /// One signaling attempt: the machine, the peer connection and the stream.

@@ -1,32 +1,43 @@
-//! [`Transport`]: the libp2p `Transport` that brings WebRTC connections established outside the
-//! swarm into it.
+//! [`Transport`]: the libp2p `Transport` for `/webrtc` connections.
 //!
 //! # Design
-//! Signaling needs libp2p streams (relay path) or the user (out of band), neither of which a
-//! `Transport` can reach from inside: a transport sees addresses, not connections or
-//! behaviours (rust-libp2p #4389; `WEBRTC.md` §4). So the set-up runs beside the swarm and the
-//! transport only hands its result over: whoever completes a set-up passes `(PeerId,
-//! Connection)` to a [`Handle`], and the transport's listener (`listen_on("/webrtc")`) reports
-//! it as an incoming connection, upgraded at once (no security or muxer negotiation, see
-//! [`super::Connection`]). Out of band that is the app, after [`super::create_offer`] /
-//! [`super::answer_offer`]. Both sides see such a connection as inbound: neither dialed it
-//! through the swarm. Dials are refused (`MultiaddrNotSupported`), so the transport can sit
-//! anywhere in an `OrTransport` chain.
+//! Signaling needs a libp2p stream on the relayed connection, which a `Transport` cannot open
+//! by itself: it sees addresses, not connections or behaviours (rust-libp2p #4389;
+//! `WEBRTC.md` §4). This one reaches streams through a libp2p-stream [`Control`] (its
+//! `Behaviour` must be in the swarm) and otherwise keeps to the `Transport` contract:
+//! - `dial(<relay>/p2p/<R>/p2p-circuit/webrtc/p2p/<X>)` opens `/webrtc-signaling/0.0.1` to `X`
+//!   on a connection the swarm already has to `X`, the relayed one, and signals as the dialer
+//!   ([`super::dial`]). Dial the circuit address `<relay>/p2p/<R>/p2p-circuit/p2p/<X>` first:
+//!   while this dial is pending, libp2p-stream does not dial `X` itself, and opening the stream
+//!   fails after [`crate::signaling::Timeouts::read_sdp`].
+//! - `listen_on(<relay>/p2p/<R>/p2p-circuit/webrtc)` announces that address and answers every
+//!   inbound signaling stream as an incoming connection ([`super::answer_on`]), remote `PeerId`
+//!   = the peer of the connection that carried the stream. The relay reservation itself is the
+//!   relay client's: listen on `<relay>/p2p/<R>/p2p-circuit` too.
+//! - `listen_on(/webrtc)` reports connections set up beside the swarm (out of band, after
+//!   [`super::create_offer`] / [`super::answer_offer`]) and passed to a [`Handle`]; both sides
+//!   see such a connection as inbound. The handover queue is bounded
+//!   ([`MAX_PENDING_CONNECTIONS`]); while no such listener exists, connections wait in it.
 //!
-//! The handover queue is bounded ([`MAX_PENDING_CONNECTIONS`]); while no listener exists,
-//! connections wait in it.
+//! No security or muxer is negotiated on these connections (see [`super::Connection`]).
+//! Put this transport ahead of the relay client's in an `OrTransport` chain: the relay client
+//! takes any `/p2p-circuit` address and would dial a plain relayed connection instead.
 
+use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::StreamExt as _;
 use futures::channel::mpsc;
-use futures::future::{Ready, ready};
 use libp2p_core::multiaddr::{Multiaddr, Protocol};
 use libp2p_core::transport::{DialOpts, ListenerId, TransportError, TransportEvent};
 use libp2p_identity::PeerId;
+use libp2p_stream::{Control, IncomingStreams};
+use send_wrapper::SendWrapper;
 
-use super::{Connection, ConnectionError};
+use super::{Connection, SIGNALING_PROTOCOL, SignalError, SignalingConfig, answer_on, dial};
+use crate::addr::{listen_addr_for_circuit, parse_dial_addr};
 
 /// Most connections handed over and not yet taken by the swarm.
 pub const MAX_PENDING_CONNECTIONS: usize = 8;
@@ -61,58 +72,166 @@ impl Handle {
     }
 }
 
+/// A connection being set up: browser futures, `Send` for libp2p on the one wasm thread.
+pub type Upgrade = Pin<Box<dyn Future<Output = Result<(PeerId, Connection), SignalError>> + Send>>;
+
+fn upgrade(
+    future: impl Future<Output = Result<(PeerId, Connection), SignalError>> + 'static,
+) -> Upgrade {
+    Box::pin(SendWrapper::new(future))
+}
+
+/// The relay path's part: the stream control and the accepted signaling streams.
+struct Signaling {
+    control: Control,
+    config: SignalingConfig,
+    incoming: Option<IncomingStreams>,
+}
+
 /// The `/webrtc` transport; see the module documentation.
-#[derive(Debug)]
 pub struct Transport {
     receiver: mpsc::Receiver<(PeerId, Connection)>,
-    listener: Option<ListenerId>,
-    closed: Option<ListenerId>,
+    signaling: Option<Signaling>,
+    /// `/webrtc` (handover) and `<circuit>/webrtc` listeners, in order of creation.
+    listeners: Vec<(ListenerId, Multiaddr)>,
+    events: VecDeque<TransportEvent<Upgrade, SignalError>>,
+}
+
+impl core::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Transport")
+            .field("listeners", &self.listeners)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Transport {
-    /// A transport and the handle that feeds it.
+    /// A transport for out-of-band connections only, and the handle that feeds it.
     pub fn new() -> (Self, Handle) {
         // The channel holds `buffer + senders`: one slot is the first handle's own.
         let (sender, receiver) = mpsc::channel(MAX_PENDING_CONNECTIONS - 1);
         let transport = Self {
             receiver,
-            listener: None,
-            closed: None,
+            signaling: None,
+            listeners: Vec::new(),
+            events: VecDeque::new(),
         };
         (transport, Handle { sender })
     }
+
+    /// A transport that also dials and listens on `/p2p-circuit/webrtc` addresses, signaling
+    /// over streams opened or accepted through `control`.
+    pub fn with_signaling(control: Control, config: SignalingConfig) -> (Self, Handle) {
+        let (mut transport, handle) = Self::new();
+        transport.signaling = Some(Signaling {
+            control,
+            config,
+            incoming: None,
+        });
+        (transport, handle)
+    }
+
+    fn listen_on_circuit(&mut self, id: ListenerId, addr: Multiaddr) -> Result<(), Multiaddr> {
+        let Some(signaling) = &mut self.signaling else {
+            return Err(addr);
+        };
+        let circuit: Multiaddr = addr.iter().take_while(|p| *p != Protocol::WebRTC).collect();
+        if listen_addr_for_circuit(&circuit).as_ref() != Some(&addr) {
+            return Err(addr);
+        }
+        if signaling.incoming.is_none() {
+            // Fails only if something else already accepts the protocol.
+            let incoming = signaling.control.accept(SIGNALING_PROTOCOL);
+            signaling.incoming = Some(incoming.map_err(|_| addr.clone())?);
+        }
+        self.events.push_back(TransportEvent::NewAddress {
+            listener_id: id,
+            listen_addr: addr.clone(),
+        });
+        self.listeners.push((id, addr));
+        Ok(())
+    }
+
+    fn poll_handover(&mut self, cx: &mut Context<'_>, listener_id: ListenerId) -> Option<Incoming> {
+        if !self
+            .listeners
+            .iter()
+            .any(|(_, addr)| is_handover_addr(addr))
+        {
+            return None;
+        }
+        let Poll::Ready(Some((peer, connection))) = self.receiver.poll_next_unpin(cx) else {
+            return None;
+        };
+        Some(Incoming {
+            listener_id,
+            peer,
+            upgrade: upgrade(async move { Ok((peer, connection)) }),
+        })
+    }
+
+    fn poll_signaling(
+        &mut self,
+        cx: &mut Context<'_>,
+        listener_id: ListenerId,
+    ) -> Option<Incoming> {
+        let signaling = self.signaling.as_mut()?;
+        let incoming = signaling.incoming.as_mut()?;
+        let Poll::Ready(Some((peer, stream))) = incoming.poll_next_unpin(cx) else {
+            return None;
+        };
+        let config = signaling.config.clone();
+        Some(Incoming {
+            listener_id,
+            peer,
+            upgrade: upgrade(async move { Ok((peer, answer_on(stream, &config).await?)) }),
+        })
+    }
 }
 
-fn is_webrtc_listen_addr(addr: &Multiaddr) -> bool {
+struct Incoming {
+    listener_id: ListenerId,
+    peer: PeerId,
+    upgrade: Upgrade,
+}
+
+fn is_handover_addr(addr: &Multiaddr) -> bool {
     let mut parts = addr.iter();
     matches!((parts.next(), parts.next()), (Some(Protocol::WebRTC), None))
 }
 
 impl libp2p_core::Transport for Transport {
     type Output = (PeerId, Connection);
-    type Error = ConnectionError;
-    type ListenerUpgrade = Ready<Result<Self::Output, Self::Error>>;
-    type Dial = Ready<Result<Self::Output, Self::Error>>;
+    type Error = SignalError;
+    type ListenerUpgrade = Upgrade;
+    type Dial = Upgrade;
 
-    /// Listens on `/webrtc` only; one listener at a time.
     fn listen_on(
         &mut self,
         id: ListenerId,
         addr: Multiaddr,
     ) -> Result<(), TransportError<Self::Error>> {
-        if !is_webrtc_listen_addr(&addr) || self.listener.is_some() {
+        if !is_handover_addr(&addr) {
+            return self
+                .listen_on_circuit(id, addr)
+                .map_err(TransportError::MultiaddrNotSupported);
+        }
+        if self.listeners.iter().any(|(_, a)| *a == addr) {
             return Err(TransportError::MultiaddrNotSupported(addr));
         }
-        self.listener = Some(id);
+        self.listeners.push((id, addr));
         Ok(())
     }
 
     fn remove_listener(&mut self, id: ListenerId) -> bool {
-        if self.listener != Some(id) {
+        let Some(index) = self.listeners.iter().position(|(l, _)| *l == id) else {
             return false;
-        }
-        self.listener = None;
-        self.closed = Some(id);
+        };
+        self.listeners.remove(index);
+        self.events.push_back(TransportEvent::ListenerClosed {
+            listener_id: id,
+            reason: Ok(()),
+        });
         true
     }
 
@@ -121,33 +240,46 @@ impl libp2p_core::Transport for Transport {
         addr: Multiaddr,
         _opts: DialOpts,
     ) -> Result<Self::Dial, TransportError<Self::Error>> {
-        Err(TransportError::MultiaddrNotSupported(addr))
+        let (Some(signaling), Ok(parsed)) = (&self.signaling, parse_dial_addr(&addr)) else {
+            return Err(TransportError::MultiaddrNotSupported(addr));
+        };
+        let (mut control, config) = (signaling.control.clone(), signaling.config.clone());
+        let target = parsed.target;
+        Ok(upgrade(async move {
+            Ok((target, dial(&mut control, target, &config).await?))
+        }))
     }
 
     fn poll(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<TransportEvent<Self::ListenerUpgrade, Self::Error>> {
-        if let Some(listener_id) = self.closed.take() {
-            return Poll::Ready(TransportEvent::ListenerClosed {
-                listener_id,
-                reason: Ok(()),
-            });
+        if let Some(event) = self.events.pop_front() {
+            return Poll::Ready(event);
         }
-        let Some(listener_id) = self.listener else {
+        // Both kinds of connection are reported on the first listener: the swarm only needs
+        // a live listener id, and addresses say which path a connection took.
+        let Some(listener_id) = self.listeners.first().map(|(id, _)| *id) else {
             return Poll::Pending;
         };
-        match self.receiver.poll_next_unpin(cx) {
-            Poll::Ready(Some((peer, connection))) => Poll::Ready(TransportEvent::Incoming {
+        let this = &mut *self;
+        let incoming = this
+            .poll_handover(cx, listener_id)
+            .or_else(|| this.poll_signaling(cx, listener_id));
+        match incoming {
+            Some(Incoming {
                 listener_id,
-                upgrade: ready(Ok((peer, connection))),
+                peer,
+                upgrade,
+            }) => Poll::Ready(TransportEvent::Incoming {
+                listener_id,
+                upgrade,
                 local_addr: Multiaddr::empty().with(Protocol::WebRTC),
                 send_back_addr: Multiaddr::empty()
                     .with(Protocol::WebRTC)
                     .with(Protocol::P2p(peer)),
             }),
-            // All handles dropped: nothing more will come.
-            Poll::Ready(None) | Poll::Pending => Poll::Pending,
+            None => Poll::Pending,
         }
     }
 }

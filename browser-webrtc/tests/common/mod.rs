@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use browser_webrtc::oob::Blob;
-use browser_webrtc::web::{self, Connection, Handle, LinkConfig, Transport};
+use browser_webrtc::web::{self, Connection, Handle, LinkConfig, SignalingConfig, Transport};
 use crypto::keys::DeviceKey;
 use futures::channel::mpsc;
 use futures::{AsyncReadExt as _, AsyncWriteExt as _, StreamExt as _};
+use libp2p_core::Multiaddr;
 use libp2p_core::Transport as _;
 use libp2p_core::muxing::StreamMuxerBox;
 use libp2p_identity::{Keypair, PeerId};
@@ -57,6 +58,14 @@ pub async fn sleep(ms: u32) {
 pub enum Event {
     Up(PeerId),
     Down(PeerId, String),
+    Listening(Multiaddr),
+}
+
+/// What a test asks of a node's swarm.
+#[derive(Debug)]
+pub enum Command {
+    Dial(Multiaddr),
+    Listen(Multiaddr),
 }
 
 /// A swarm with the `/webrtc` transport and libp2p-stream, run by a spawned task.
@@ -66,6 +75,7 @@ pub struct Node {
     pub control: libp2p_stream::Control,
     pub handle: Handle,
     pub events: mpsc::UnboundedReceiver<Event>,
+    commands: mpsc::UnboundedSender<Command>,
 }
 
 pub const ECHO: StreamProtocol = StreamProtocol::new("/om-test/echo/1");
@@ -78,24 +88,37 @@ impl Node {
         let key = DeviceKey::from_seed(&[seed; 32]);
         let keypair = Keypair::ed25519_from_bytes([seed; 32]).unwrap();
         let peer = keypair.public().to_peer_id();
-        let (transport, handle) = Transport::new();
+        let behaviour = libp2p_stream::Behaviour::new();
+        let mut control = behaviour.new_control();
+        let (transport, handle) =
+            Transport::with_signaling(control.clone(), SignalingConfig::default());
         let transport = transport
             .map(|(peer, connection), _| (peer, StreamMuxerBox::new(connection)))
             .boxed();
-        let behaviour = libp2p_stream::Behaviour::new();
-        let mut control = behaviour.new_control();
         let config = libp2p_swarm::Config::with_wasm_executor()
             .with_idle_connection_timeout(Duration::from_secs(300));
         let mut swarm = Swarm::new(transport, behaviour, peer, config);
         swarm.listen_on("/webrtc".parse().unwrap()).unwrap();
         let (sender, events) = mpsc::unbounded();
+        let (commands, mut commanded) = mpsc::unbounded();
         spawn_local(async move {
             loop {
-                let event = match swarm.select_next_some().await {
+                let event = futures::select! {
+                    event = swarm.select_next_some() => event,
+                    command = commanded.select_next_some() => {
+                        match command {
+                            Command::Dial(addr) => swarm.dial(addr).unwrap(),
+                            Command::Listen(addr) => drop(swarm.listen_on(addr).unwrap()),
+                        }
+                        continue;
+                    }
+                };
+                let event = match event {
                     SwarmEvent::ConnectionEstablished { peer_id, .. } => Event::Up(peer_id),
                     SwarmEvent::ConnectionClosed { peer_id, cause, .. } => {
                         Event::Down(peer_id, format!("{cause:?}"))
                     }
+                    SwarmEvent::NewListenAddr { address, .. } => Event::Listening(address),
                     _ => continue,
                 };
                 if sender.unbounded_send(event).is_err() {
@@ -110,7 +133,12 @@ impl Node {
             control,
             handle,
             events,
+            commands,
         }
+    }
+
+    pub fn command(&self, command: Command) {
+        self.commands.unbounded_send(command).unwrap();
     }
 
     /// Waits for the next event.
