@@ -10,9 +10,30 @@
 //!
 //! - `web` (wasm only): the web-sys glue that drives them: the `RTCPeerConnection` wrapper, a
 //!   data-channel stream, `Connection` (a libp2p `StreamMuxer`, one data channel per
-//!   substream, no Noise: the PeerId comes from the authenticated signaling path), the
-//!   out-of-band set-up, and `Transport` (a libp2p `Transport` into which connections set up
-//!   beside the swarm are handed; its module documents why).
+//!   substream), the relay-path signaling driver, the out-of-band set-up, and `Transport`.
+//!
+//! # Authentication
+//! No Noise handshake runs on a `/webrtc` connection (specs `webrtc/webrtc.md`, FAQ; js-libp2p
+//! upgrades with `skipEncryption`): the SDPs carry the DTLS fingerprints, which the browser
+//! enforces, and they travel over an authenticated channel: the relayed libp2p connection
+//! (its own Noise, end to end through the relay) or, out of band, blobs signed by the device
+//! keys. The remote `PeerId` is that channel's peer. The id-0 negotiated channel with a Noise
+//! prologue over both fingerprints belongs to WebRTC Direct, where the fingerprint arrives
+//! over an untrusted channel.
+//!
+//! # In a swarm (wasm)
+//! Put `libp2p_stream::Behaviour` in the behaviour and build the transport with
+//! `web::Transport::with_signaling(behaviour.new_control(), config)`, ahead of the relay
+//! client's transport (`web_transport.or_transport(relay_transport)`, not
+//! `SwarmBuilder::with_relay_client`, which puts the relay first and would dial `/webrtc`
+//! addresses as plain circuits), mapped to `StreamMuxerBox`. Then:
+//! - listen on `/webrtc` (out-of-band connections, handed over through `web::Handle`) and on
+//!   `<relay>/p2p/<R>/p2p-circuit/webrtc` next to the relay reservation `…/p2p-circuit`;
+//! - dial `<relay>/p2p/<R>/p2p-circuit/webrtc/p2p/<X>` once a relayed connection to `X` is up.
+//!
+//! A direct connection's remote address is `/webrtc/p2p/<X>`; a relayed one contains
+//! `/p2p-circuit`: that is how the app tells "direct" from "relayed". Enable `futures-timer`'s
+//! `wasm-bindgen` feature in the app, or libp2p-swarm's timers panic in the browser.
 //!
 //! Implementation notes and citations: `WEBRTC.md` in the shared docs.
 #![deny(missing_docs)]
