@@ -190,14 +190,12 @@ async fn signaling_over_a_stream_sets_up_a_link_that_outlives_the_first() {
     assert_eq!((from_a.len(), from_b.len()), (1000, 1000));
 }
 
-/// The transport listens on `<circuit>/webrtc` and dials `<circuit>/webrtc/p2p/<peer>`,
-/// signaling over the connection the swarms already have (standing in for the relayed one; the
-/// relay part of the address is not contacted); the direct connection joins both swarms.
-#[wasm_bindgen_test]
-async fn the_transport_dials_and_listens_on_circuit_webrtc_addresses() {
-    let (mut a, mut b) = (Node::new(13), Node::new(14));
+/// Two swarms joined out of band (standing in for the relayed connection), the second
+/// listening on a `<circuit>/webrtc` address whose relay part is never contacted.
+async fn listening_pair(seed: u8) -> (Node, Node, Multiaddr) {
+    let (mut a, mut b) = (Node::new(seed), Node::new(seed + 1));
     join(&mut a, &mut b).await;
-    let relay = Keypair::ed25519_from_bytes([99; 32])
+    let relay = Keypair::ed25519_from_bytes([seed.wrapping_add(100); 32])
         .unwrap()
         .public()
         .to_peer_id();
@@ -207,10 +205,49 @@ async fn the_transport_dials_and_listens_on_circuit_webrtc_addresses() {
             .unwrap();
     b.command(Command::Listen(listen.clone()));
     assert_eq!(b.next_event().await, Event::Listening(listen.clone()));
+    (a, b, listen)
+}
+
+/// The transport listens on `<circuit>/webrtc` and dials `<circuit>/webrtc/p2p/<peer>`,
+/// signaling over the connection the swarms already have (standing in for the relayed one; the
+/// relay part of the address is not contacted); the direct connection joins both swarms.
+#[wasm_bindgen_test]
+async fn the_transport_dials_and_listens_on_circuit_webrtc_addresses() {
+    let (mut a, mut b, listen) = listening_pair(13).await;
     a.command(Command::Dial(listen.with(Protocol::P2p(b.peer))));
     assert_eq!(a.next_event().await, Event::Up(b.peer));
     assert_eq!(b.next_event().await, Event::Up(a.peer));
     let (a_peer, b_peer) = (a.peer, b.peer);
     assert_eq!(round_trips(&mut a, b_peer, 0xa, 100).await.len(), 100);
     assert_eq!(round_trips(&mut b, a_peer, 0xb, 100).await.len(), 100);
+}
+
+/// A peer that opens more signaling streams than [`web::MAX_ANSWERING`] and sends nothing gets
+/// the extra ones reset at once, while the first ones are still being answered.
+#[wasm_bindgen_test]
+async fn signaling_attempts_beyond_the_bound_are_reset() {
+    let (mut a, mut b, _) = listening_pair(15).await;
+    let mut held = Vec::new();
+    for _ in 0..web::MAX_ANSWERING {
+        let mut stream = a
+            .control
+            .open_stream(b.peer, web::SIGNALING_PROTOCOL)
+            .await
+            .unwrap();
+        // The multistream-select answer arrives with the first write.
+        stream.write_all(&[]).await.unwrap();
+        stream.flush().await.unwrap();
+        held.push(stream);
+    }
+    let started = now();
+    let mut extra = a
+        .control
+        .open_stream(b.peer, web::SIGNALING_PROTOCOL)
+        .await
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let ended = matches!(extra.read(&mut byte).await, Ok(0) | Err(_));
+    assert!(ended, "the extra signaling stream was not reset");
+    assert!(now() - started < Duration::from_secs(5), "reset came late");
+    assert_eq!(b.drain_events(), [], "b kept its connection");
 }

@@ -33,7 +33,9 @@ pub use channel::{DataChannelStream, HIGH_WATER, LOW_WATER, MAX_RECEIVE_BUFFER};
 pub use muxer::{Connection, ConnectionError, MAX_PENDING_INBOUND, Stream};
 pub use oob::{LinkConfig, LinkError, PendingAnswer, PendingOffer, answer_offer, create_offer};
 pub use signal::{SIGNALING_PROTOCOL, SignalError, SignalingConfig, answer_on, dial, dial_on};
-pub use transport::{Handle, HandoverError, MAX_PENDING_CONNECTIONS, Transport, Upgrade};
+pub use transport::{
+    Handle, HandoverError, MAX_ANSWERING, MAX_PENDING_CONNECTIONS, Transport, Upgrade,
+};
 
 /// Label of the dialer's first channel, which only makes the offer carry data-channel media.
 pub const INIT_LABEL: &str = "init";

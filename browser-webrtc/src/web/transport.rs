@@ -26,6 +26,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::StreamExt as _;
@@ -41,6 +42,9 @@ use crate::addr::{listen_addr_for_circuit, parse_dial_addr};
 
 /// Most connections handed over and not yet taken by the swarm.
 pub const MAX_PENDING_CONNECTIONS: usize = 8;
+
+/// Most inbound signaling attempts answered at once; streams beyond are reset.
+pub const MAX_ANSWERING: usize = 8;
 
 /// Hands established connections to the [`Transport`]. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -86,6 +90,9 @@ struct Signaling {
     control: Control,
     config: SignalingConfig,
     incoming: Option<IncomingStreams>,
+    /// One clone per inbound signaling attempt in progress, each with its own browser
+    /// connection: a peer opening streams must not make this tab create unbounded many.
+    answering: Arc<()>,
 }
 
 /// The `/webrtc` transport; see the module documentation.
@@ -127,6 +134,7 @@ impl Transport {
             control,
             config,
             incoming: None,
+            answering: Arc::new(()),
         });
         (transport, handle)
     }
@@ -177,14 +185,25 @@ impl Transport {
     ) -> Option<Incoming> {
         let signaling = self.signaling.as_mut()?;
         let incoming = signaling.incoming.as_mut()?;
-        let Poll::Ready(Some((peer, stream))) = incoming.poll_next_unpin(cx) else {
-            return None;
+        let (peer, stream) = loop {
+            let Poll::Ready(Some((peer, stream))) = incoming.poll_next_unpin(cx) else {
+                return None;
+            };
+            if Arc::strong_count(&signaling.answering) <= MAX_ANSWERING {
+                break (peer, stream);
+            }
+            // Dropping the stream resets it; the peer's dial fails at once.
+            drop(stream);
         };
-        let config = signaling.config.clone();
+        let (config, token) = (signaling.config.clone(), signaling.answering.clone());
         Some(Incoming {
             listener_id,
             peer,
-            upgrade: upgrade(async move { Ok((peer, answer_on(stream, &config).await?)) }),
+            upgrade: upgrade(async move {
+                let connection = answer_on(stream, &config).await;
+                drop(token);
+                Ok((peer, connection?))
+            }),
         })
     }
 }
