@@ -15,7 +15,7 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::keys::{BadSignature, Context, DeviceKey, KeyError, PublicKey, SIGNATURE_LENGTH, Signature};
+use crate::keys::{BadSignature, Context, DeviceKey, KeyError, PublicKey, SIGNATURE_LENGTH, Signature, SignedMessage};
 
 /// Why bytes or QR text could not be decoded. Every decoder of untrusted input returns this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -152,11 +152,21 @@ pub(crate) fn sign_encoding(mut encoding: Vec<u8>, key: &DeviceKey, context: Con
     encoding
 }
 
+/// The signature in the last 64 bytes of `encoding` over the bytes before them, claimed by `key`.
+/// Every decoded or signed structure is longer than a signature; were `encoding` shorter, the
+/// signature would be all zeros, which no check accepts (its `R` has small order).
+pub(crate) fn signed_encoding(encoding: &[u8], key: PublicKey, context: Context) -> SignedMessage {
+    let split = encoding.len().saturating_sub(SIGNATURE_LENGTH);
+    let signature = <[u8; SIGNATURE_LENGTH]>::try_from(&encoding[split..]).unwrap_or([0; SIGNATURE_LENGTH]);
+    SignedMessage::new(key, context, &encoding[..split], Signature(signature))
+}
+
 /// Checks the signature in the last 64 bytes of `encoding` over the bytes before them.
 pub(crate) fn verify_encoding(encoding: &[u8], key: &PublicKey, context: Context) -> Result<(), BadSignature> {
-    let split = encoding.len().checked_sub(SIGNATURE_LENGTH).ok_or(BadSignature)?;
-    let signature = <[u8; SIGNATURE_LENGTH]>::try_from(&encoding[split..]).map_err(|_| BadSignature)?;
-    key.verify(context, &encoding[..split], &Signature(signature))
+    if encoding.len() < SIGNATURE_LENGTH {
+        return Err(BadSignature);
+    }
+    signed_encoding(encoding, *key, context).verify_strict()
 }
 
 /// Checks that a version byte nested inside another structure is the expected one.

@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError, VARINT_U32_MAX, VARINT_U64_MAX, Wire};
-use crate::keys::{Context, DeviceKey, SIGNATURE_LENGTH, Signature};
+use crate::keys::{Context, DeviceKey, SIGNATURE_LENGTH, Signature, SignedMessage};
 use crate::voucher::{MAX_VOUCHER_LEN, Voucher, VoucherWire};
 
 /// Version byte of a presentation.
@@ -151,10 +151,15 @@ impl Presentation {
     /// Checks the holder signature against the voucher's holder key (`verify_strict` under
     /// [`Context::PRESENTATION`]). It does not check the voucher's issuer signature.
     pub fn verify_holder(&self) -> Result<(), PresentationError> {
+        self.holder_signed()?.verify_strict().map_err(|_| PresentationError::BadSignature)
+    }
+
+    /// The holder signature with the statement it covers, claimed by the voucher's holder key
+    /// (for batch checks); [`PresentationError::NotHolderBound`] for a bearer voucher.
+    pub fn holder_signed(&self) -> Result<SignedMessage, PresentationError> {
         let holder = self.voucher.terms().holder.ok_or(PresentationError::NotHolderBound)?;
-        holder
-            .verify(Context::PRESENTATION, &statement(&self.voucher, self.time_step, self.counter), &self.signature)
-            .map_err(|_| PresentationError::BadSignature)
+        let statement = statement(&self.voucher, self.time_step, self.counter);
+        Ok(SignedMessage::new(holder, Context::PRESENTATION, &statement, self.signature))
     }
 
     /// Whether its time step overlaps `[now - tolerance, now + tolerance]`: a step covers

@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError, VARINT_U32_MAX, VARINT_U64_MAX, Wire};
-use crate::keys::{Context, DeviceKey, PUBLIC_KEY_LENGTH, PublicKey, SIGNATURE_LENGTH, Signature};
+use crate::keys::{Context, DeviceKey, PUBLIC_KEY_LENGTH, PublicKey, SIGNATURE_LENGTH, Signature, SignedMessage};
 use crate::presentation::{MAX_PRESENTATION_LEN, Presentation, PresentationError, PresentationWire, Scanned};
 use crate::trust::VerifiedTrustList;
 use crate::voucher::{BrandId, VoucherId, VoucherWire};
@@ -191,13 +191,18 @@ impl RedemptionReceipt {
         self.receipt_id
     }
 
+    /// The merchant signature with the bytes it covers, claimed by [`Self::merchant_key`] (for
+    /// batch checks).
+    pub fn merchant_signed(&self) -> SignedMessage {
+        codec::signed_encoding(&self.bytes, self.merchant_key, Context::RECEIPT)
+    }
+
     /// Checks every signature in the receipt, each with `verify_strict`: the merchant's, the
     /// voucher issuer's (trying each key of `trust` with the voucher's key id), and the holder's
     /// presentation for a holder-bound voucher. It does not re-check time, brand or revocation:
     /// those were the merchant's offline decision, which reconciliation reviews.
     pub fn verify(&self, trust: &VerifiedTrustList) -> Result<(), ReceiptError> {
-        codec::verify_encoding(&self.bytes, &self.merchant_key, Context::RECEIPT)
-            .map_err(|_| ReceiptError::BadMerchantSignature)?;
+        self.merchant_signed().verify_strict().map_err(|_| ReceiptError::BadMerchantSignature)?;
         let voucher = self.scanned.voucher();
         if !trust.issuers_with_kid(voucher.kid()).any(|issuer| voucher.verify_issuer(&issuer.key).is_ok()) {
             return Err(ReceiptError::BadIssuerSignature);

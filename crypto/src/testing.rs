@@ -12,7 +12,7 @@ use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest as _, Sha256};
 
 use crate::extension::{ExpiryExtension, VerifiedExpiryExtension};
-use crate::keys::DeviceKey;
+use crate::keys::{DeviceKey, SignedMessage};
 use crate::presentation::{Presentation, Scanned};
 use crate::receipt::{Merchant, MerchantId, ReceiptId, RedemptionReceipt};
 use crate::revocation::{RevocationList, VerifiedRevocationList};
@@ -231,5 +231,78 @@ pub fn must<T, E: core::fmt::Debug>(result: Result<T, E>) -> T {
     match result {
         Ok(value) => value,
         Err(error) => panic!("fixture: {error:?}"),
+    }
+}
+
+/// What the verification benches measure: a presentation and a bearer voucher as scanned text,
+/// and the presentation's two signatures as prepared messages (the `verify_strict` floor).
+#[derive(Debug, Clone)]
+pub struct VerificationInputs {
+    /// A holder-bound voucher's presentation, as QR text.
+    pub presentation_text: String,
+    /// A bearer voucher, as QR text.
+    pub bearer_text: String,
+    /// The issuer's signature over the presented voucher.
+    pub issuer_signed: SignedMessage,
+    /// The holder's signature over the presentation.
+    pub holder_signed: SignedMessage,
+}
+
+impl Fixture {
+    /// The benches' inputs, all valid at [`NOW`] in [`Fixture::context`].
+    pub fn verification_inputs(&self) -> VerificationInputs {
+        let voucher = self.holder_bound(1);
+        let presentation = self.present(&voucher, NOW, 1);
+        VerificationInputs {
+            presentation_text: presentation.to_qr_text(),
+            bearer_text: self.bearer(2).to_qr_text(),
+            issuer_signed: voucher.issuer_signed(self.issuer.public()),
+            holder_signed: must(presentation.holder_signed()),
+        }
+    }
+}
+
+/// `baseline` and `subject` timed against each other for the benches (native and wasm).
+#[derive(Debug, Clone, Copy)]
+pub struct Interleaved {
+    /// Rounds run (each times one batch of each).
+    pub rounds: usize,
+    /// Calls of `baseline` per second, by its fastest batch.
+    pub baseline_per_sec: f64,
+    /// Calls of `subject` per second, by its fastest batch.
+    pub subject_per_sec: f64,
+    /// Time per `subject` call over time per `baseline` call.
+    pub ratio: f64,
+}
+
+/// Times `baseline` and `subject` in alternating batches (ABBA order) with `clock` (seconds,
+/// monotonic). Other processes on a shared machine only ever add time, so each is estimated by
+/// its fastest batch, the least disturbed one; alternating keeps the ratio meaningful when the
+/// load changes during the run, which separate sequential benchmarks cannot.
+pub fn interleaved(clock: impl Fn() -> f64, rounds: usize, batch: u32, baseline: impl Fn(), subject: impl Fn()) -> Interleaved {
+    let time = |f: &dyn Fn()| {
+        let start = clock();
+        for _ in 0..batch {
+            f();
+        }
+        (clock() - start) / f64::from(batch)
+    };
+    let (mut fastest_baseline, mut fastest_subject) = (f64::INFINITY, f64::INFINITY);
+    for round in 0..rounds {
+        let (b, s) = if round % 2 == 0 {
+            let b = time(&baseline);
+            (b, time(&subject))
+        } else {
+            let s = time(&subject);
+            (time(&baseline), s)
+        };
+        fastest_baseline = fastest_baseline.min(b);
+        fastest_subject = fastest_subject.min(s);
+    }
+    Interleaved {
+        rounds,
+        baseline_per_sec: 1.0 / fastest_baseline,
+        subject_per_sec: 1.0 / fastest_subject,
+        ratio: fastest_subject / fastest_baseline,
     }
 }

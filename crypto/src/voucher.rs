@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::codec::{self, DecodeError, VARINT_U32_MAX, VARINT_U64_MAX, Wire};
-use crate::keys::{BadSignature, Context, DeviceKey, PUBLIC_KEY_LENGTH, PublicKey, SIGNATURE_LENGTH, Signature};
+use crate::keys::{BadSignature, Context, DeviceKey, PUBLIC_KEY_LENGTH, PublicKey, SIGNATURE_LENGTH, Signature, SignedMessage};
 
 /// Version byte of a GV1 voucher.
 pub const VOUCHER_VERSION: u8 = 1;
@@ -250,7 +250,12 @@ impl Voucher {
     /// This says nothing about whether `issuer` may issue this voucher: the trust list decides
     /// that (key id, validity window, brand scope), in [`crate::verify::verify_offline`].
     pub fn verify_issuer(&self, issuer: &PublicKey) -> Result<(), BadSignature> {
-        issuer.verify(Context::VOUCHER, codec::signed_part(&self.bytes), &self.signature)
+        self.issuer_signed(*issuer).verify_strict()
+    }
+
+    /// The issuer signature with the bytes it covers, claimed by `issuer` (for batch checks).
+    pub fn issuer_signed(&self, issuer: PublicKey) -> SignedMessage {
+        SignedMessage::new(issuer, Context::VOUCHER, codec::signed_part(&self.bytes), self.signature)
     }
 
     /// The QR text: `GV1:` + Base45(encoding), all in the QR alphanumeric set, no compression.

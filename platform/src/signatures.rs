@@ -4,16 +4,12 @@
 //! byte for byte.
 //!
 //! One `ed25519_dalek::verify_batch` call covers a whole upload; only if it fails is each receipt
-//! checked alone, with `verify_strict` (through [`RedemptionReceipt::verify`]'s building blocks),
+//! checked alone, with `verify_strict` (`crypto::keys::SignedMessage`, the same bytes the batch saw),
 //! to name the bad ones. Batch verification is slightly more permissive than `verify_strict` (it
 //! does not refuse small-order `R`); that cannot forge anything, and a receipt's identity is its
 //! receipt id, never its signature bytes, so signature malleability gains nothing.
 
-use crypto::{
-    keys::{Context, PublicKey, SIGNATURE_LENGTH, Signature},
-    presentation::{Presentation, Scanned},
-    receipt::RedemptionReceipt,
-};
+use crypto::{keys::SignedMessage, presentation::Scanned, receipt::RedemptionReceipt};
 
 /// Why a receipt's signatures do not check out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -32,25 +28,15 @@ pub enum SignatureError {
     NotHolderBound,
 }
 
-/// One signature to check: the signed message (context included), the signature, the key.
+/// One signature to check, and which of the receipt's signatures it is.
 struct Signed {
-    message: Vec<u8>,
-    signature: Signature,
-    key: PublicKey,
+    message: SignedMessage,
     role: SignatureError,
 }
 
 impl Signed {
-    fn verify_strict(&self, context: Context) -> Result<(), SignatureError> {
-        let body = self.message.get(context.as_bytes().len()..).unwrap_or_default();
-        self.key.verify(context, body, &self.signature).map_err(|_| self.role)
-    }
-
-    fn context(&self) -> Context {
-        match self.role {
-            SignatureError::Merchant => Context::RECEIPT,
-            _ => Context::PRESENTATION,
-        }
+    fn verify_strict(&self) -> Result<(), SignatureError> {
+        self.message.verify_strict().map_err(|_| self.role)
     }
 }
 
@@ -106,7 +92,7 @@ pub fn verify_receipts(receipts: &[RedemptionReceipt]) -> Vec<Result<(), Signatu
     for part in failed_batches(&signed) {
         for (index, signature) in part {
             if results[*index].is_ok()
-                && let Err(error) = signature.verify_strict(signature.context())
+                && let Err(error) = signature.verify_strict()
             {
                 results[*index] = Err(error);
             }
@@ -136,65 +122,24 @@ fn failed_batches(signed: &[(usize, Signed)]) -> Vec<&[(usize, Signed)]> {
 }
 
 fn batch_ok(signed: &[(usize, Signed)]) -> bool {
-    let messages: Vec<&[u8]> = signed.iter().map(|(_, s)| s.message.as_slice()).collect();
+    let messages: Vec<&[u8]> = signed.iter().map(|(_, s)| s.message.message()).collect();
     let signatures: Vec<ed25519_dalek::Signature> =
-        signed.iter().map(|(_, s)| ed25519_dalek::Signature::from_bytes(&s.signature.0)).collect();
-    let keys: Vec<ed25519_dalek::VerifyingKey> = signed.iter().map(|(_, s)| *s.key.as_dalek()).collect();
+        signed.iter().map(|(_, s)| ed25519_dalek::Signature::from_bytes(&s.message.signature().0)).collect();
+    let keys: Vec<ed25519_dalek::VerifyingKey> = signed.iter().map(|(_, s)| *s.message.key().as_dalek()).collect();
     ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
 }
 
 fn signatures_of(receipt: &RedemptionReceipt) -> Result<Vec<Signed>, SignatureError> {
-    let mut list = vec![last_signature(Context::RECEIPT, receipt.to_bytes(), receipt.merchant_key(), SignatureError::Merchant)];
-    let holder = receipt.scanned().voucher().terms().holder;
-    match (receipt.scanned(), holder) {
-        (Scanned::Presentation(presentation), Some(holder)) => list.push(holder_signature(presentation, holder)),
-        (Scanned::Presentation(_), None) => return Err(SignatureError::NotHolderBound),
-        (Scanned::Voucher(_), Some(_)) => return Err(SignatureError::PresentationMissing),
-        (Scanned::Voucher(_), None) => {}
+    let mut list = vec![Signed { message: receipt.merchant_signed(), role: SignatureError::Merchant }];
+    match receipt.scanned() {
+        Scanned::Presentation(presentation) => {
+            let message = presentation.holder_signed().map_err(|_| SignatureError::NotHolderBound)?;
+            list.push(Signed { message, role: SignatureError::Holder });
+        }
+        Scanned::Voucher(voucher) if voucher.terms().holder.is_some() => return Err(SignatureError::PresentationMissing),
+        Scanned::Voucher(_) => {}
     }
     Ok(list)
-}
-
-/// A structure whose last 64 bytes are the signature over `context || everything before`.
-fn last_signature(context: Context, encoding: &[u8], key: PublicKey, role: SignatureError) -> Signed {
-    let split = encoding.len().saturating_sub(SIGNATURE_LENGTH);
-    let (body, tail) = encoding.split_at(split);
-    let mut signature = [0; SIGNATURE_LENGTH];
-    if tail.len() == SIGNATURE_LENGTH {
-        signature.copy_from_slice(tail);
-    }
-    let mut message = Vec::with_capacity(context.as_bytes().len() + body.len());
-    message.extend_from_slice(context.as_bytes());
-    message.extend_from_slice(body);
-    Signed { message, signature: Signature(signature), key, role }
-}
-
-/// The holder signs the statement `version (01) || voucher hash (32) || time_step (varint) ||
-/// counter (varint)` (`crypto/FORMAT.md`, "Presentation"); the signature is the encoding's last
-/// 64 bytes.
-fn holder_signature(presentation: &Presentation, holder: PublicKey) -> Signed {
-    let mut signed = last_signature(Context::PRESENTATION, presentation.to_bytes(), holder, SignatureError::Holder);
-    let mut message = Vec::with_capacity(Context::PRESENTATION.as_bytes().len() + 1 + 32 + 10 + 5);
-    message.extend_from_slice(Context::PRESENTATION.as_bytes());
-    message.push(crypto::presentation::PRESENTATION_VERSION);
-    message.extend_from_slice(&presentation.voucher().hash().0);
-    push_varint(&mut message, presentation.time_step());
-    push_varint(&mut message, u64::from(presentation.counter()));
-    signed.message = message;
-    signed
-}
-
-/// Unsigned LEB128, as postcard writes integers.
-fn push_varint(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]
@@ -238,15 +183,6 @@ mod tests {
         let results = verify_receipts(&receipts);
         for (index, result) in results.iter().enumerate() {
             assert_eq!(*result, if index == 137 { Err(SignatureError::Merchant) } else { Ok(()) }, "receipt {index}");
-        }
-    }
-
-    #[test]
-    fn varints_match_postcard() {
-        for value in [0u64, 1, 127, 128, 300, 16_384, u64::from(u32::MAX), u64::MAX] {
-            let mut ours = Vec::new();
-            push_varint(&mut ours, value);
-            assert_eq!(ours, postcard::to_allocvec(&value).unwrap(), "{value}");
         }
     }
 }

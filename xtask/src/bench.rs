@@ -1,43 +1,115 @@
-//! `cargo xtask bench`: runs the criterion benchmarks of each suite and writes one JSON file
-//! per suite to bench-results/, with the mean time of every benchmark and the non-timing
-//! figures (sizes, round trips) that the benchmarks write to
-//! `$CARGO_TARGET_DIR/bench-figures/<suite>.json` (default `target/`).
+//! `cargo xtask bench`: runs the benchmarks of each suite and writes one JSON file per suite to
+//! bench-results/:
+//! - native criterion benchmarks: the mean time of every benchmark, and the non-timing figures
+//!   (sizes, round trips) that the benchmarks write to `$CARGO_TARGET_DIR/bench-figures/<suite>.json`
+//!   (default `target/`);
+//! - browser benchmarks: a crate's `tests/browser_bench.rs`, built with its `browser-bench`
+//!   feature in the `wasm-release` profile the PWA ships with and run in headless Chromium in
+//!   the test namespace; every console line `BENCH {json}` it prints is one figure.
 
 use std::{fmt::Write as _, path::Path};
 
 use anyhow::{Context as _, bail};
 
 use crate::util::{self, project_root, target_dir};
+use crate::{netns, setup};
 
-/// Each suite and the packages whose benchmarks it runs.
-const SUITES: &[(&str, &[&str])] =
-    &[("crypto", &["crypto"]), ("chat", &["chat", "chat-sync"]), ("platform", &["platform"])];
+/// A suite: the packages whose criterion benchmarks it runs natively, and those whose browser
+/// benchmark it runs.
+struct Suite {
+    name: &'static str,
+    native: &'static [&'static str],
+    browser: &'static [&'static str],
+}
+
+const SUITES: &[Suite] = &[
+    Suite { name: "crypto", native: &["crypto"], browser: &["crypto"] },
+    Suite { name: "chat", native: &["chat", "chat-sync"], browser: &[] },
+    Suite { name: "platform", native: &["platform"], browser: &[] },
+    Suite { name: "storage", native: &[], browser: &["store-indexeddb"] },
+    Suite { name: "webrtc", native: &[], browser: &["browser-webrtc"] },
+];
 
 pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
     for name in requested {
-        if !SUITES.iter().any(|(suite, _)| suite == name) {
-            bail!("unknown bench suite {name:?}; suites: {}", SUITES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", "));
+        if !SUITES.iter().any(|suite| suite.name == name) {
+            bail!("unknown bench suite {name:?}; suites: {}", SUITES.iter().map(|s| s.name).collect::<Vec<_>>().join(", "));
         }
     }
     let root = project_root();
     std::fs::create_dir_all(root.join("bench-results"))?;
-    for (suite, packages) in SUITES.iter().filter(|(suite, _)| requested.is_empty() || requested.iter().any(|r| r == suite)) {
-        let criterion_home = target_dir().join(format!("criterion-{suite}"));
-        let _ = std::fs::remove_dir_all(&criterion_home);
-        let mut cargo = util::command("cargo");
-        cargo.arg("bench");
-        for package in *packages {
-            cargo.args(["-p", package]);
+    let selected: Vec<&Suite> =
+        SUITES.iter().filter(|suite| requested.is_empty() || requested.iter().any(|r| r == suite.name)).collect();
+    if selected.iter().any(|suite| !suite.browser.is_empty()) {
+        setup::all()?;
+    }
+    for suite in selected {
+        let estimates = native(suite)?;
+        let figures_path = target_dir().join("bench-figures").join(format!("{}.json", suite.name));
+        let figures = std::fs::read_to_string(&figures_path).ok().filter(|_| !suite.native.is_empty());
+        let mut browser_figures = Vec::new();
+        for package in suite.browser {
+            browser_figures.extend(browser(package)?);
         }
-        util::run(cargo.env("CRITERION_HOME", &criterion_home))?;
-        let figures_path = target_dir().join("bench-figures").join(format!("{suite}.json"));
-        let figures = std::fs::read_to_string(&figures_path).ok();
-        let json = suite_json(suite, &criterion_estimates(&criterion_home)?, figures.as_deref());
-        let out = root.join("bench-results").join(format!("{suite}.json"));
+        let json = suite_json(suite.name, &estimates, figures.as_deref(), &browser_figures);
+        let out = root.join("bench-results").join(format!("{}.json", suite.name));
         std::fs::write(&out, &json).with_context(|| format!("cannot write {}", out.display()))?;
-        println!("xtask: {suite} results in {}:\n{json}", out.display());
+        println!("xtask: {} results in {}:\n{json}", suite.name, out.display());
     }
     Ok(())
+}
+
+/// Runs the suite's criterion benchmarks; (benchmark id, mean nanoseconds) of each.
+fn native(suite: &Suite) -> anyhow::Result<Vec<(String, f64)>> {
+    if suite.native.is_empty() {
+        return Ok(Vec::new());
+    }
+    let criterion_home = target_dir().join(format!("criterion-{}", suite.name));
+    let _ = std::fs::remove_dir_all(&criterion_home);
+    let mut cargo = util::command("cargo");
+    cargo.arg("bench");
+    for package in suite.native {
+        cargo.args(["-p", package]);
+    }
+    util::run(cargo.env("CRITERION_HOME", &criterion_home))?;
+    criterion_estimates(&criterion_home)
+}
+
+/// Runs `package`'s browser benchmark; the JSON object of every `BENCH` line it printed.
+fn browser(package: &str) -> anyhow::Result<Vec<String>> {
+    let args = [
+        "test",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+        "-p",
+        package,
+        "--features",
+        "browser-bench",
+        "--test",
+        "browser_bench",
+    ];
+    // Build outside the namespace (it has no route to the registry), run inside it.
+    util::run(util::command("cargo").args(args).arg("--no-run"))?;
+    let mut run_args = args.to_vec();
+    run_args.extend(["--offline", "--", "--nocapture"]);
+    let (success, output) = util::run_capturing(netns::command("cargo", &run_args).env("CHROMEDRIVER", setup::CHROMEDRIVER));
+    if !success {
+        bail!("the browser benchmark of {package} failed");
+    }
+    Ok(bench_lines(&output))
+}
+
+/// The JSON objects of the `BENCH {json}` lines in a browser benchmark's output.
+fn bench_lines(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("BENCH "))
+        .map(str::trim)
+        .filter(|json| json.starts_with('{') && json.ends_with('}'))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// (benchmark id, mean nanoseconds) of every benchmark below criterion's output directory.
@@ -81,14 +153,19 @@ fn json_string_field(json: &str, field: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_owned())
 }
 
-fn suite_json(suite: &str, estimates: &[(String, f64)], figures: Option<&str>) -> String {
+fn suite_json(suite: &str, estimates: &[(String, f64)], figures: Option<&str>, browser: &[String]) -> String {
     let mut json = format!("{{\n  \"suite\": \"{suite}\",\n  \"benchmarks\": {{");
     for (index, (id, mean_ns)) in estimates.iter().enumerate() {
         let separator = if index == 0 { "" } else { "," };
         let per_second = if *mean_ns > 0.0 { 1e9 / mean_ns } else { 0.0 };
         let _ = write!(json, "{separator}\n    \"{id}\": {{ \"mean_ns\": {mean_ns:.1}, \"per_second\": {per_second:.1} }}");
     }
-    let _ = write!(json, "\n  }},\n  \"figures\": {}\n}}\n", figures.map(str::trim).unwrap_or("null"));
+    let _ = write!(json, "\n  }},\n  \"figures\": {},\n  \"browser\": [", figures.map(str::trim).unwrap_or("null"));
+    for (index, figure) in browser.iter().enumerate() {
+        let separator = if index == 0 { "" } else { "," };
+        let _ = write!(json, "{separator}\n    {figure}");
+    }
+    json.push_str(if browser.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" });
     json
 }
 
@@ -105,8 +182,12 @@ mod tests {
 
     #[test]
     fn writes_suite_json() {
-        let json = suite_json("crypto", &[("verify/strict".to_owned(), 250_000.0)], Some("{\"qr\": 1}\n"));
+        let output = "running 1 test\nBENCH {\"name\":\"wasm/x\",\"value\":2.5}\nBENCH oops\ntest x ... ok\n";
+        let browser = bench_lines(output);
+        assert_eq!(browser, vec!["{\"name\":\"wasm/x\",\"value\":2.5}".to_owned()]);
+        let json = suite_json("crypto", &[("verify/strict".to_owned(), 250_000.0)], Some("{\"qr\": 1}\n"), &browser);
         assert!(json.contains("\"verify/strict\": { \"mean_ns\": 250000.0, \"per_second\": 4000.0 }"), "{json}");
-        assert!(json.contains("\"figures\": {\"qr\": 1}"), "{json}");
+        assert!(json.contains("\"figures\": {\"qr\": 1},"), "{json}");
+        assert!(json.contains("\"browser\": [\n    {\"name\":\"wasm/x\",\"value\":2.5}\n  ]"), "{json}");
     }
 }

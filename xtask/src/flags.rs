@@ -16,7 +16,8 @@ Commands:
                           wasm-bindgen tests in headless Chromium, Playwright end-to-end tests.
                           Browser suites run in a private network namespace.
   bench [SUITE...]        Run benchmarks and write bench-results/<suite>.json. Suites: crypto,
-                          chat, platform. No suite: all of them.
+                          chat, platform (criterion, native); storage, webrtc (headless
+                          Chromium); crypto also runs in Chromium. No suite: all of them.
   fuzz [SECONDS]          Run every cargo-fuzz target (<crate>/fuzz) for SECONDS each (default
                           300) from its committed seeds; write bench-results/fuzz.json.
   setup                   Only install the tools (wasm32 target, trunk, wasm-bindgen-cli,
