@@ -1,6 +1,8 @@
-//! The central platform: serves the PWA and the HTTP API, keeps its state in SQLite.
+//! The central platform: serves the PWA and the HTTP API, keeps its state in SQLite, runs a
+//! libp2p relay.
 //!
-//! The binary is a thin shell over [`run`]; tests spawn the binary itself.
+//! The binary is a thin shell over [`run`] and [`run_relay`] (`platform relay`); tests spawn
+//! the binary itself.
 
 mod api;
 pub mod config;
@@ -11,6 +13,7 @@ mod http;
 pub mod keys;
 pub mod mailbox;
 pub mod registry;
+pub mod relay;
 pub mod signatures;
 mod static_files;
 pub mod wire;
@@ -19,8 +22,9 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 
-/// Opens the database, binds the socket, prints the URL and serves until `shutdown` resolves;
-/// requests in flight are finished before it returns.
+/// Opens the database, starts the relay, binds the socket, prints the URL then the relay's
+/// addresses, and serves until `shutdown` resolves; requests in flight are finished before it
+/// returns.
 pub async fn run(config: config::Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
@@ -42,18 +46,49 @@ pub async fn run(config: config::Config, shutdown: impl Future<Output = ()> + Se
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(dist = %config.dist.display(), "no index.html in the PWA directory: build it with `cargo xtask run`");
     }
+    // Bound before the HTTP socket, so that a busy relay port fails the start before the
+    // "listening" line; its addresses are printed after that line.
+    let relay =
+        relay::Relay::bind(&config.data_dir, &config.relay_listen()).await.context("cannot start the relay")?;
+    let directory = api::relay::RelayDirectory { own: relay.addresses(), others: config.other_relays.into() };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
-    // Tests and `cargo xtask run` read this line to learn the port.
+    // Tests and `cargo xtask run` read this line to learn the port; it stays the first line.
     let mut stdout = std::io::stdout();
     writeln!(stdout, "platform listening on http://{address}")?;
     stdout.flush()?;
+    let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
+    let relay = tokio::spawn(relay.serve(async {
+        let _ = relay_stopped.await;
+    }));
     let operator_token = config.operator_token.map(std::sync::Arc::from);
-    let app = http::router(http::AppState { db, dist: config.dist, signing, operator_token });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let app = http::router(http::AppState { db, dist: config.dist, signing, operator_token })
+        .layer(axum::Extension(directory));
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = stop_relay.send(());
+    if let Err(error) = relay.await {
+        tracing::error!(%error, "the relay task failed");
+    }
+    served?;
     tracing::info!("platform stopped");
+    Ok(())
+}
+
+/// `platform relay`: the relay alone, until `shutdown` resolves. Prints one line per listen
+/// address and serves no HTTP.
+pub async fn run_relay(
+    config: config::RelayConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    if config.data_dir.join(db::DB_FILE).exists() {
+        return Err(relay::RelayError::PlatformDataDir { path: config.data_dir }.into());
+    }
+    let relay = relay::Relay::bind(&config.data_dir, &config.listen()).await.context("cannot start the relay")?;
+    relay.serve(shutdown).await;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use clap::Parser as _;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = platform::config::Config::parse();
+    let cli = platform::config::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -12,5 +12,8 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    platform::run(config, platform::shutdown_signal()).await
+    match cli.mode {
+        None => platform::run(cli.platform, platform::shutdown_signal()).await,
+        Some(platform::config::Mode::Relay(relay)) => platform::run_relay(relay, platform::shutdown_signal()).await,
+    }
 }

@@ -8,6 +8,7 @@ mod coupons;
 mod mailbox;
 mod operator;
 mod registry;
+pub(crate) mod relay;
 
 use std::sync::Arc;
 
@@ -52,7 +53,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let mut router = Router::new()
         .merge(registry::routes())
         .merge(coupons::routes())
-        .merge(mailbox::routes());
+        .merge(mailbox::routes())
+        .merge(relay::routes());
     if let Some(token) = &state.operator_token {
         router = router.merge(operator::routes(Arc::clone(token)));
     }

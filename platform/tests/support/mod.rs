@@ -4,9 +4,10 @@
 pub(crate) mod world;
 
 use std::{
-    io::{BufRead as _, BufReader},
+    io::{BufRead as _, BufReader, Read as _},
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, ChildStdout, Command, ExitStatus, Stdio},
+    time::{Duration, Instant},
 };
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -15,9 +16,16 @@ use serde_json::Value;
 /// The operator token the tests configure.
 pub(crate) const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
 
+/// The relay's listen options the tests give: free ports on loopback, one address each.
+const RELAY_PORT_ZERO: [&str; 4] = ["--relay-ws-listen", "127.0.0.1:0", "--relay-webrtc-listen", "127.0.0.1:0"];
+/// Lines the relay prints with [`RELAY_PORT_ZERO`]: one per listener.
+const RELAY_LINES: usize = 2;
+
 /// A running platform process; killed on drop.
 pub(crate) struct Platform {
     pub(crate) url: String,
+    /// The relay's addresses as printed after the first line (`relay listening on …`).
+    pub(crate) relay: Vec<String>,
     child: Child,
     http: reqwest::Client,
 }
@@ -33,31 +41,40 @@ impl Platform {
         Self::spawn_with(dist, data_dir, &[("PLATFORM_OPERATOR_TOKEN", OPERATOR_TOKEN)])
     }
 
+    /// Starts the binary with extra arguments (after the defaults, so they win).
+    pub(crate) fn spawn_with_args(dist: &Path, data_dir: &Path, args: &[&str]) -> Self {
+        Self::spawn_full(dist, data_dir, &[], args)
+    }
+
     fn spawn_with(dist: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::spawn_full(dist, data_dir, env, &[])
+    }
+
+    fn spawn_full(dist: &Path, data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_platform"));
         command
             .args(["--listen", "127.0.0.1:0", "--dist"])
             .arg(dist)
             .arg("--data-dir")
             .arg(data_dir)
+            .args(RELAY_PORT_ZERO)
+            .args(args)
             .env_remove("PLATFORM_OPERATOR_TOKEN")
+            .env_remove("PLATFORM_OTHER_RELAYS")
             .stdout(Stdio::piped());
         for (name, value) in env {
             command.env(name, value);
         }
         let mut child = command.spawn().expect("platform binary starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut stdout = BufReader::new(stdout);
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("platform prints its address");
-        // Keep the pipe open and drained for as long as the process lives.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let line = read_line(&mut stdout);
         let url = line
-            .trim()
             .strip_prefix("platform listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_owned();
-        Self { url, child, http: reqwest::Client::new() }
+        let relay = relay_lines(&mut stdout, RELAY_LINES);
+        drain(stdout);
+        Self { url, relay, child, http: reqwest::Client::new() }
     }
 
     /// Kills the process with SIGKILL (no chance to clean up) and waits for it.
@@ -67,10 +84,8 @@ impl Platform {
     }
 
     /// Sends SIGTERM and returns the exit status.
-    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill runs");
-        assert!(status.success());
-        self.child.wait().expect("platform exits")
+    pub(crate) fn terminate(mut self) -> ExitStatus {
+        terminate(&mut self.child)
     }
 
     /// GET `path`; returns the status and the JSON body (`null` if the body is not JSON).
@@ -103,6 +118,113 @@ impl Platform {
         }
         into_json(request.send().await.expect("POST is answered")).await
     }
+}
+
+/// A running `platform relay` process; killed on drop.
+pub(crate) struct RelayProcess {
+    /// Its addresses, as printed.
+    pub(crate) addresses: Vec<String>,
+    child: Child,
+}
+
+impl RelayProcess {
+    /// Starts `platform relay` on free loopback ports and reads its address lines.
+    pub(crate) fn spawn(data_dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_platform"))
+            .arg("relay")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--ws-listen", "127.0.0.1:0", "--webrtc-listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("platform binary starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let addresses = relay_lines(&mut stdout, RELAY_LINES);
+        drain(stdout);
+        Self { addresses, child }
+    }
+
+    /// Sends SIGTERM and returns the exit status.
+    pub(crate) fn terminate(mut self) -> ExitStatus {
+        terminate(&mut self.child)
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a run of the binary that is expected to stop on its own left behind.
+pub(crate) struct Exited {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs the binary with `args` and waits (at most 20 s, then kills it and fails) for it to exit.
+pub(crate) fn run_to_exit(args: &[&std::ffi::OsStr]) -> Exited {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_platform"))
+        .args(args)
+        .env_remove("PLATFORM_OPERATOR_TOKEN")
+        .env_remove("PLATFORM_OTHER_RELAYS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("platform binary starts");
+    let (mut out, mut err) = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = out.read_to_string(&mut text);
+        text
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait works") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("platform {args:?} did not exit; stderr: {}", stderr.join().unwrap_or_default());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Exited { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
+}
+
+fn read_line(stdout: &mut BufReader<ChildStdout>) -> String {
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the process prints a line");
+    line.trim_end().to_owned()
+}
+
+/// Reads `count` lines `relay listening on <multiaddr>`; returns the addresses.
+fn relay_lines(stdout: &mut BufReader<ChildStdout>, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|_| {
+            let line = read_line(stdout);
+            line.strip_prefix("relay listening on ").unwrap_or_else(|| panic!("not a relay line: {line:?}")).to_owned()
+        })
+        .collect()
+}
+
+/// Keeps the pipe open and drained for as long as the process lives.
+fn drain(mut stdout: BufReader<ChildStdout>) {
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+}
+
+fn terminate(child: &mut Child) -> ExitStatus {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    child.wait().expect("the process exits")
 }
 
 async fn into_json(response: reqwest::Response) -> (u16, Value) {
