@@ -59,8 +59,17 @@ pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the suite's criterion benchmarks; (benchmark id, mean nanoseconds) of each.
-fn native(suite: &Suite) -> anyhow::Result<Vec<(String, f64)>> {
+/// One criterion benchmark's result.
+#[derive(Debug, PartialEq)]
+struct Estimate {
+    id: String,
+    mean_ns: f64,
+    /// Elements per iteration, when the benchmark declared an element throughput.
+    elements: Option<u64>,
+}
+
+/// Runs the suite's criterion benchmarks; the estimate of each.
+fn native(suite: &Suite) -> anyhow::Result<Vec<Estimate>> {
     if suite.native.is_empty() {
         return Ok(Vec::new());
     }
@@ -112,20 +121,20 @@ fn bench_lines(output: &str) -> Vec<String> {
         .collect()
 }
 
-/// (benchmark id, mean nanoseconds) of every benchmark below criterion's output directory.
-fn criterion_estimates(dir: &Path) -> anyhow::Result<Vec<(String, f64)>> {
+/// The estimate of every benchmark below criterion's output directory.
+fn criterion_estimates(dir: &Path) -> anyhow::Result<Vec<Estimate>> {
     let mut found = Vec::new();
     visit(dir, &mut |path| {
         if path.ends_with("new/estimates.json") {
-            let benchmark = path.with_file_name("benchmark.json");
-            let id = std::fs::read_to_string(&benchmark).ok().and_then(|text| json_string_field(&text, "full_id"));
+            let benchmark = std::fs::read_to_string(path.with_file_name("benchmark.json")).unwrap_or_default();
+            let id = json_string_field(&benchmark, "full_id");
             let mean = std::fs::read_to_string(path).ok().and_then(|text| mean_point_estimate(&text));
-            if let (Some(id), Some(mean)) = (id, mean) {
-                found.push((id, mean));
+            if let (Some(id), Some(mean_ns)) = (id, mean) {
+                found.push(Estimate { id, mean_ns, elements: throughput_elements(&benchmark) });
             }
         }
     })?;
-    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(found)
 }
 
@@ -147,18 +156,30 @@ fn mean_point_estimate(estimates: &str) -> Option<f64> {
     value.split([',', '}']).next()?.trim().parse().ok()
 }
 
+/// The `"throughput":{"Elements":N}` of criterion's benchmark.json.
+fn throughput_elements(benchmark: &str) -> Option<u64> {
+    let key = "\"Elements\":";
+    let rest = &benchmark[benchmark.find(key)? + key.len()..];
+    rest.split([',', '}']).next()?.trim().parse().ok()
+}
+
 fn json_string_field(json: &str, field: &str) -> Option<String> {
     let key = format!("\"{field}\":\"");
     let rest = &json[json.find(&key)? + key.len()..];
     Some(rest[..rest.find('"')?].to_owned())
 }
 
-fn suite_json(suite: &str, estimates: &[(String, f64)], figures: Option<&str>, browser: &[String]) -> String {
+fn suite_json(suite: &str, estimates: &[Estimate], figures: Option<&str>, browser: &[String]) -> String {
     let mut json = format!("{{\n  \"suite\": \"{suite}\",\n  \"benchmarks\": {{");
-    for (index, (id, mean_ns)) in estimates.iter().enumerate() {
+    for (index, Estimate { id, mean_ns, elements }) in estimates.iter().enumerate() {
         let separator = if index == 0 { "" } else { "," };
         let per_second = if *mean_ns > 0.0 { 1e9 / mean_ns } else { 0.0 };
-        let _ = write!(json, "{separator}\n    \"{id}\": {{ \"mean_ns\": {mean_ns:.1}, \"per_second\": {per_second:.1} }}");
+        let _ = write!(json, "{separator}\n    \"{id}\": {{ \"mean_ns\": {mean_ns:.1}, \"per_second\": {per_second:.1}");
+        if let Some(elements) = elements {
+            let per_second = per_second * *elements as f64;
+            let _ = write!(json, ", \"elements_per_iteration\": {elements}, \"elements_per_second\": {per_second:.1}");
+        }
+        json.push_str(" }");
     }
     let _ = write!(json, "\n  }},\n  \"figures\": {},\n  \"browser\": [", figures.map(str::trim).unwrap_or("null"));
     for (index, figure) in browser.iter().enumerate() {
@@ -177,7 +198,10 @@ mod tests {
     fn reads_criterion_output() {
         let estimates = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":3.0},"point_estimate":2.5,"standard_error":0.1},"median":{"point_estimate":9.0}}"#;
         assert_eq!(mean_point_estimate(estimates), Some(2.5));
-        assert_eq!(json_string_field(r#"{"group_id":"g","full_id":"g/f"}"#, "full_id").as_deref(), Some("g/f"));
+        let benchmark = r#"{"group_id":"g","value_str":null,"throughput":{"Elements":1000},"full_id":"g/f"}"#;
+        assert_eq!(json_string_field(benchmark, "full_id").as_deref(), Some("g/f"));
+        assert_eq!(throughput_elements(benchmark), Some(1000));
+        assert_eq!(throughput_elements(r#"{"throughput":null}"#), None);
     }
 
     #[test]
@@ -185,8 +209,14 @@ mod tests {
         let output = "running 1 test\nBENCH {\"name\":\"wasm/x\",\"value\":2.5}\nBENCH oops\ntest x ... ok\n";
         let browser = bench_lines(output);
         assert_eq!(browser, vec!["{\"name\":\"wasm/x\",\"value\":2.5}".to_owned()]);
-        let json = suite_json("crypto", &[("verify/strict".to_owned(), 250_000.0)], Some("{\"qr\": 1}\n"), &browser);
+        let estimates = [
+            Estimate { id: "verify/strict".to_owned(), mean_ns: 250_000.0, elements: None },
+            Estimate { id: "upload".to_owned(), mean_ns: 50_000_000.0, elements: Some(1000) },
+        ];
+        let json = suite_json("crypto", &estimates, Some("{\"qr\": 1}\n"), &browser);
         assert!(json.contains("\"verify/strict\": { \"mean_ns\": 250000.0, \"per_second\": 4000.0 }"), "{json}");
+        let upload = "\"upload\": { \"mean_ns\": 50000000.0, \"per_second\": 20.0, \"elements_per_iteration\": 1000, \"elements_per_second\": 20000.0 }";
+        assert!(json.contains(upload), "{json}");
         assert!(json.contains("\"figures\": {\"qr\": 1},"), "{json}");
         assert!(json.contains("\"browser\": [\n    {\"name\":\"wasm/x\",\"value\":2.5}\n  ]"), "{json}");
     }

@@ -60,7 +60,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
             "end-to-end (Playwright)",
             netns::command("npx", &["playwright", "test"])
                 .current_dir(root.join("e2e"))
-                .env("PLATFORM_BIN", root.join("target/debug/platform"))
+                .env("PLATFORM_BIN", util::target_dir().join("debug").join("platform"))
                 .env("DIST_DIR", root.join("dist")),
         ),
         _ => tally.skipped("end-to-end (Playwright)", "the PWA or the platform did not build"),
