@@ -50,9 +50,15 @@ impl Context {
     pub const MAILBOX_CHALLENGE: Context = Context(b"OM/mailbox-challenge/1\0");
     /// Out-of-band WebRTC signaling blob, signed by the device key.
     pub const SIGNALING_BLOB: Context = Context(b"OM/signaling-blob/1\0");
+    /// Device registration at the platform, signed by the device key (`request::DeviceRegistration`).
+    pub const DEVICE_REGISTRATION: Context = Context(b"OM/device-registration/1\0");
+    /// Merchant registration at the platform, signed by the merchant key (`request::MerchantRegistration`).
+    pub const MERCHANT_REGISTRATION: Context = Context(b"OM/merchant-registration/1\0");
+    /// Buy or gift order at the platform, signed by the buyer's device key (`request::Order`).
+    pub const ORDER: Context = Context(b"OM/order/1\0");
 
     /// Every context defined here; a new one must be added to this list.
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 12] = [
         Self::VOUCHER,
         Self::TRUST_LIST,
         Self::REVOCATION_LIST,
@@ -62,6 +68,9 @@ impl Context {
         Self::CHAT_MESSAGE,
         Self::MAILBOX_CHALLENGE,
         Self::SIGNALING_BLOB,
+        Self::DEVICE_REGISTRATION,
+        Self::MERCHANT_REGISTRATION,
+        Self::ORDER,
     ];
 
     /// The bytes of the context string.

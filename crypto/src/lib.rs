@@ -17,6 +17,7 @@
 //! - [`ledger`]: the merchant's redemption ledger trait, its memory implementation and contract.
 //! - [`receipt`]: merchant-signed redemption receipts, made only by recording in a ledger.
 //! - [`stored_value`]: stored-value cards as whole-spend denominations.
+//! - [`request`]: registration and order requests to the platform, signed by the key they name.
 //! - [`codec`]: canonical, versioned, size-limited decoding and strict Base45.
 //!
 //! ```
@@ -39,6 +40,7 @@ pub mod keys;
 pub mod ledger;
 pub mod presentation;
 pub mod receipt;
+pub mod request;
 pub mod revocation;
 pub mod seal;
 pub mod stored_value;

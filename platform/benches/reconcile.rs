@@ -20,13 +20,14 @@ use crypto::{
     ledger::MemoryLedger,
     presentation::Presentation,
     receipt::{Merchant, MerchantId, RedemptionReceipt},
+    request::Order,
     revocation::VerifiedRevocationList,
     testing::block_on,
     verify_offline,
     voucher::BrandId,
 };
 use platform::{
-    coupons::{self, Channel, Order, ReceiptContext},
+    coupons::{self, Channel, ReceiptContext},
     db,
     keys::{KeyPaths, PlatformKeys},
     registry, signatures,

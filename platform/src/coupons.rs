@@ -5,9 +5,10 @@
 
 use crypto::{
     extension::{VerifiedExpiryExtension, effective_expiry},
-    keys::{DeviceKey, PublicKey},
+    keys::DeviceKey,
     presentation::Scanned,
     receipt::RedemptionReceipt,
+    request::Order,
     revocation::RevocationList,
     trust::VerifiedTrustList,
     voucher::{BrandId, Flags, Voucher, VoucherId, VoucherTerms},
@@ -73,19 +74,6 @@ pub(crate) fn product_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Product> 
         stored_value: row.get(5)?,
         validity_days: row.get(6)?,
     })
-}
-
-/// A buy or gift order.
-#[derive(Debug, Clone)]
-pub struct Order {
-    /// The client's idempotency key: a retry with the same id returns the same voucher.
-    pub order_id: [u8; 16],
-    /// What is bought.
-    pub sku: u32,
-    /// The paying device.
-    pub buyer: PublicKey,
-    /// The device the voucher is bound to (the buyer for a purchase for oneself).
-    pub recipient: PublicKey,
 }
 
 /// The voucher of an order, and whether this call issued it (false on a retry).

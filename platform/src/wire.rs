@@ -8,7 +8,10 @@ use axum::{
     http::StatusCode,
 };
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use crypto::keys::{PUBLIC_KEY_LENGTH, PublicKey, SIGNATURE_LENGTH, Signature};
+use crypto::{
+    keys::{PUBLIC_KEY_LENGTH, PublicKey, SIGNATURE_LENGTH, Signature},
+    request::SignedRequest,
+};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -77,6 +80,16 @@ pub(crate) fn public_key(field: &str, text: &str) -> Result<PublicKey, ApiError>
 /// Decodes `field` as a 64-byte signature.
 pub(crate) fn signature(field: &str, text: &str) -> Result<Signature, ApiError> {
     Ok(Signature(array::<SIGNATURE_LENGTH>(field, text)?))
+}
+
+/// Checks `signature` (field `signature`), the signature of `request` by the key it names
+/// ([`SignedRequest`]); call it before anything is stored. Not a signature: 400; a signature that
+/// does not verify: 401.
+pub(crate) fn signed_by_named_key<R: SignedRequest>(request: &R, signer_field: &str, signature: &str) -> Result<(), ApiError> {
+    let signature = self::signature("signature", signature)?;
+    request.verify(&signature).map_err(|_| {
+        ApiError::Unauthorized(format!("signature: does not verify under {signer_field} over this request's fields"))
+    })
 }
 
 /// Checks a display name: trimmed, 1 to `max` characters, no control characters.

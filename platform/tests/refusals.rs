@@ -2,11 +2,14 @@
 
 mod support;
 
-use crypto::keys::{Context, DeviceKey};
+use crypto::{
+    keys::{Context, DeviceKey},
+    request::{DeviceRegistration, Order},
+};
 use rand_core::OsRng;
 use serde_json::json;
 use support::{
-    Platform, b64, unb64,
+    Platform, b64, device_body, order_body, unb64,
     world::{AMERICANO, World},
 };
 
@@ -65,27 +68,32 @@ async fn malformed_and_oversized_bodies_are_refused_and_nothing_is_stored() {
     let platform = &world.platform;
     let key = DeviceKey::generate(&mut OsRng);
     let key_text = b64(&key.public().to_bytes());
-    let device = json!({"public_key": key_text, "display_name": "김민지"});
+    // Signed by the device's own key, so each refusal below is for the field it names.
+    let signed = |name: &str| device_body(&DeviceRegistration { public_key: key.public(), display_name: name.into() }, &key);
+    let device = signed("김민지");
 
     let (status, error) = platform.post_raw("/api/devices", Some("application/json"), b"{not json".to_vec()).await;
     assert_eq!((status, error["error"].as_str()), (400, Some("bad_request")), "{error}");
     let (status, error) = platform.post_raw("/api/devices", None, device.to_string().into_bytes()).await;
     assert_eq!((status, error["error"].as_str()), (415, Some("unsupported_media_type")), "{error}");
-    let (status, _) = platform.post("/api/devices", &json!({"public_key": key_text, "display_name": "x", "admin": true})).await;
+    let mut extra = signed("x");
+    extra["admin"] = json!(true);
+    let (status, _) = platform.post("/api/devices", &extra).await;
     assert_eq!(status, 400);
-    let (status, _) = platform.post("/api/devices", &json!({"public_key": key_text})).await;
+    let (status, _) = platform.post("/api/devices", &json!({"public_key": key_text, "signature": device["signature"]})).await;
     assert_eq!(status, 400);
     let mut weak = [0u8; 32];
     weak[0] = 1;
-    let (status, error) = platform.post("/api/devices", &json!({"public_key": b64(&weak), "display_name": "x"})).await;
+    let mut weak_key = signed("x");
+    weak_key["public_key"] = json!(b64(&weak));
+    let (status, error) = platform.post("/api/devices", &weak_key).await;
     assert_eq!(status, 400);
     assert!(error["message"].as_str().unwrap().contains("weak"), "{error}");
-    let (status, _) = platform.post("/api/devices", &json!({"public_key": key_text, "display_name": "가".repeat(65)})).await;
+    let (status, _) = platform.post("/api/devices", &signed(&"가".repeat(65))).await;
     assert_eq!(status, 400);
-    let (status, _) = platform.post("/api/devices", &json!({"public_key": key_text, "display_name": "\u{0}"})).await;
+    let (status, _) = platform.post("/api/devices", &signed("\u{0}")).await;
     assert_eq!(status, 400);
-    let huge = json!({"public_key": key_text, "display_name": "가".repeat(10_000)});
-    let (status, error) = platform.post("/api/devices", &huge).await;
+    let (status, error) = platform.post("/api/devices", &signed(&"가".repeat(10_000))).await;
     assert_eq!((status, error["error"].as_str()), (413, Some("too_large")), "{error}");
     let (status, _) = platform.get(&format!("/api/devices/{key_text}")).await;
     assert_eq!(status, 404, "a refused registration stores nothing");
@@ -109,7 +117,8 @@ async fn malformed_and_oversized_bodies_are_refused_and_nothing_is_stored() {
     assert_eq!(status, 404);
     let (status, _) = world.gift(AMERICANO, &bob, &key).await;
     assert_eq!(status, 404);
-    let bad_order = json!({"order_id": "short", "sku": AMERICANO, "buyer": b64(&bob.public().to_bytes()), "recipient": alice_key});
+    let mut bad_order = order_body(&Order { order_id: [7; 16], sku: AMERICANO, buyer: bob.public(), recipient: alice.public() }, &bob);
+    bad_order["order_id"] = json!("short");
     let (status, _) = platform.post("/api/gifts", &bad_order).await;
     assert_eq!(status, 400);
     let (_, fetched) = world.mailbox(&alice, "fetch", json!({})).await;

@@ -6,13 +6,16 @@ use axum::{
     http::StatusCode,
     routing::{get, post},
 };
-use crypto::receipt::{MAX_RECEIPT_LEN, RedemptionReceipt};
+use crypto::{
+    receipt::{MAX_RECEIPT_LEN, RedemptionReceipt},
+    request::Order,
+};
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
 use super::{MAX_BATCH, MAX_RECONCILIATION_BODY_BYTES};
 use crate::{
-    coupons::{self, Channel, Order, Outcome, ReceiptContext},
+    coupons::{self, Channel, Outcome, ReceiptContext},
     error::ApiError,
     http::AppState,
     signatures::CheckedReceipts,
@@ -83,6 +86,7 @@ struct GiftRequest {
     sku: u32,
     buyer: String,
     recipient: String,
+    signature: String,
 }
 
 #[derive(Serialize)]
@@ -95,7 +99,8 @@ struct GiftResponse {
 }
 
 /// Buys a voucher for `recipient` (the buyer's own key for a purchase for oneself): issued
-/// holder-bound and sealed into the recipient's mailbox. Payment is not part of this API yet.
+/// holder-bound and sealed into the recipient's mailbox, if the buyer's key signed the order.
+/// Payment is not part of this API yet.
 async fn gift(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<GiftRequest>,
@@ -106,6 +111,7 @@ async fn gift(
         buyer: wire::public_key("buyer", &request.buyer)?,
         recipient: wire::public_key("recipient", &request.recipient)?,
     };
+    wire::signed_by_named_key(&order, "buyer", &request.signature)?;
     let now = wire::now();
     let issued = state
         .run(move |connection, signing| coupons::issue(connection, &signing.keys.issuer, &order, now, &mut OsRng))

@@ -6,6 +6,10 @@ use axum::{
     http::StatusCode,
     routing::{get, post},
 };
+use crypto::{
+    request::{DeviceRegistration, MerchantRegistration},
+    voucher::BrandId,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -39,6 +43,7 @@ async fn catalogue(State(state): State<AppState>) -> Result<Json<Catalogue>, Api
 struct DeviceRequest {
     public_key: String,
     display_name: String,
+    signature: String,
 }
 
 #[derive(Serialize)]
@@ -53,6 +58,8 @@ async fn register_device(
 ) -> Result<(StatusCode, Json<Device>), ApiError> {
     let key = wire::public_key("public_key", &request.public_key)?;
     let name = wire::name("display_name", &request.display_name, MAX_NAME_CHARS)?;
+    let registration = DeviceRegistration { public_key: key, display_name: request.display_name };
+    wire::signed_by_named_key(&registration, "public_key", &request.signature)?;
     let now = wire::now();
     let stored_name = name.clone();
     let created = state.run(move |connection, _| registry::register_device(connection, &key, &stored_name, now)).await?;
@@ -73,6 +80,7 @@ struct MerchantRequest {
     brand: u32,
     public_key: String,
     name: String,
+    signature: String,
 }
 
 async fn register_merchant(
@@ -81,6 +89,8 @@ async fn register_merchant(
 ) -> Result<(StatusCode, Json<MerchantView>), ApiError> {
     let key = wire::public_key("public_key", &request.public_key)?;
     let name = wire::name("name", &request.name, MAX_NAME_CHARS)?;
+    let registration = MerchantRegistration { brand: BrandId(request.brand), public_key: key, name: request.name };
+    wire::signed_by_named_key(&registration, "public_key", &request.signature)?;
     let now = wire::now();
     let (view, created) = state
         .run(move |connection, _| registry::register_merchant(connection, request.brand, &key, &name, now))

@@ -11,7 +11,11 @@ use std::{
 };
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use serde_json::Value;
+use crypto::{
+    keys::DeviceKey,
+    request::{DeviceRegistration, MerchantRegistration, Order, SignedRequest},
+};
+use serde_json::{Value, json};
 
 /// The operator token the tests configure.
 pub(crate) const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
@@ -253,4 +257,40 @@ pub(crate) fn unb64(value: &Value) -> Vec<u8> {
 /// Unix seconds now.
 pub(crate) fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+/// The signature of `request` by `signer`, as the API takes it. Every test signs its registrations
+/// and orders through here (by way of the `*_body` functions), with `crypto::request`'s bytes.
+fn signature<R: SignedRequest>(request: &R, signer: &DeviceKey) -> String {
+    b64(&request.sign(signer).to_bytes())
+}
+
+/// The body of `POST /api/devices`, signed by `signer` (the device's own key unless a test forges).
+pub(crate) fn device_body(registration: &DeviceRegistration, signer: &DeviceKey) -> Value {
+    json!({
+        "public_key": b64(&registration.public_key.to_bytes()),
+        "display_name": registration.display_name,
+        "signature": signature(registration, signer),
+    })
+}
+
+/// The body of `POST /api/merchants`, signed by `signer`.
+pub(crate) fn merchant_body(registration: &MerchantRegistration, signer: &DeviceKey) -> Value {
+    json!({
+        "brand": registration.brand.0,
+        "public_key": b64(&registration.public_key.to_bytes()),
+        "name": registration.name,
+        "signature": signature(registration, signer),
+    })
+}
+
+/// The body of `POST /api/gifts`, signed by `signer` (the buyer unless a test forges).
+pub(crate) fn order_body(order: &Order, signer: &DeviceKey) -> Value {
+    json!({
+        "order_id": b64(&order.order_id),
+        "sku": order.sku,
+        "buyer": b64(&order.buyer.to_bytes()),
+        "recipient": b64(&order.recipient.to_bytes()),
+        "signature": signature(order, signer),
+    })
 }

@@ -7,6 +7,7 @@ use crypto::{
     ledger::MemoryLedger,
     presentation::Presentation,
     receipt::{Merchant, MerchantId, RedemptionReceipt},
+    request::{DeviceRegistration, MerchantRegistration, Order},
     revocation::VerifiedRevocationList,
     trust::VerifiedTrustList,
     verify_offline,
@@ -15,7 +16,7 @@ use crypto::{
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
-use super::{Platform, b64, now, unb64};
+use super::{Platform, b64, device_body, merchant_body, now, order_body, unb64};
 
 pub(crate) const AMERICANO: u32 = 1001;
 pub(crate) const GIFT_CARD: u32 = 1901;
@@ -48,7 +49,7 @@ impl World {
 
     pub(crate) async fn device(&self, name: &str) -> DeviceKey {
         let key = DeviceKey::generate(&mut OsRng);
-        let body = json!({"public_key": b64(&key.public().to_bytes()), "display_name": name});
+        let body = device_body(&DeviceRegistration { public_key: key.public(), display_name: name.into() }, &key);
         let (status, answer) = self.platform.post("/api/devices", &body).await;
         assert_eq!(status, 201, "{answer}");
         key
@@ -56,7 +57,8 @@ impl World {
 
     pub(crate) async fn merchant(&self, name: &str) -> Merchant {
         let key = DeviceKey::generate(&mut OsRng);
-        let body = json!({"brand": COFFEE_BRAND, "public_key": b64(&key.public().to_bytes()), "name": name});
+        let registration = MerchantRegistration { brand: BrandId(COFFEE_BRAND), public_key: key.public(), name: name.into() };
+        let body = merchant_body(&registration, &key);
         let (status, answer) = self.platform.post("/api/merchants", &body).await;
         assert_eq!((status, answer["status"].as_str()), (201, Some("pending")), "{answer}");
         let id = answer["id"].as_u64().unwrap();
@@ -72,13 +74,8 @@ impl World {
     }
 
     pub(crate) async fn gift_order(&self, order_id: &[u8; 16], sku: u32, buyer: &DeviceKey, recipient: &DeviceKey) -> (u16, Value) {
-        let body = json!({
-            "order_id": b64(order_id),
-            "sku": sku,
-            "buyer": b64(&buyer.public().to_bytes()),
-            "recipient": b64(&recipient.public().to_bytes()),
-        });
-        self.platform.post("/api/gifts", &body).await
+        let order = Order { order_id: *order_id, sku, buyer: buyer.public(), recipient: recipient.public() };
+        self.platform.post("/api/gifts", &order_body(&order, buyer)).await
     }
 
     pub(crate) async fn revocations(&self) -> VerifiedRevocationList {
