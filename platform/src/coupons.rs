@@ -288,8 +288,10 @@ pub struct ReceiptContext<'a> {
 /// checked before ([`CheckedReceipts`]), in batches, outside the database lock. Retrying a
 /// receipt returns its stored outcome.
 ///
-/// Online: a spent voucher is refused (nothing stored). Reconciliation: a spent voucher opens a
-/// fraud case holding both receipts, hence both holder-signed presentations.
+/// Online: a spent voucher is refused. A refusal of a registered merchant's receipt is recorded, so
+/// the same receipt uploaded later is refused again ("refused online: …"), never counted or taken
+/// for a double redemption. Reconciliation: a spent voucher opens a fraud case holding both
+/// receipts, hence both holder-signed presentations.
 pub fn process_receipts(
     connection: &mut Connection,
     receipts: &CheckedReceipts,
@@ -336,20 +338,21 @@ fn process_one(
     context: ReceiptContext<'_>,
 ) -> Result<Outcome, ApiError> {
     let receipt_id = receipt.receipt_id().0;
-    let stored: Option<(Vec<u8>, String)> = cached_row(
+    // A receipt is in at most one of the two tables: counted (or a fraud case), or refused online.
+    let stored: Option<(Vec<u8>, String, Option<String>)> = cached_row(
         transaction,
-        "SELECT bytes, outcome FROM receipts WHERE receipt_id = ?1",
+        "SELECT bytes, outcome, NULL FROM receipts WHERE receipt_id = ?1
+         UNION ALL SELECT bytes, 'refused', reason FROM online_refusals WHERE receipt_id = ?1",
         params![receipt_id],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )
     .optional()?;
-    if let Some((bytes, outcome)) = stored {
+    if let Some((bytes, outcome, reason)) = stored {
         if bytes != receipt.to_bytes() {
             return refused("receipt id already used by another receipt");
         }
-        return stored_outcome(transaction, &receipt_id, &outcome);
+        return stored_outcome(transaction, &receipt_id, &outcome, reason);
     }
-    let voucher = receipt.scanned().voucher();
     let merchant: Option<(u32, Vec<u8>, Option<i64>)> = cached_row(
         transaction,
         "SELECT brand, public_key, approved_at FROM merchants WHERE id = ?1",
@@ -363,6 +366,35 @@ fn process_one(
     if merchant_key != receipt.merchant_key().to_bytes() {
         return refused("receipt not signed with the merchant's registered key");
     }
+    let outcome = process_merchants_receipt(transaction, receipt, channel, context, brand, approved_at)?;
+    // The merchant was told no and handed nothing over, but its app recorded the receipt before
+    // sending it and may upload it at reconciliation: it must not count then, nor open a fraud
+    // case. Only the registered merchant's own receipts are recorded, so nobody else can claim a
+    // receipt id in advance.
+    if channel == Channel::Online
+        && let Outcome::Refused { reason } = &outcome
+    {
+        cached_execute(
+            transaction,
+            "INSERT INTO online_refusals (receipt_id, bytes, reason, refused_at) VALUES (?1, ?2, ?3, ?4)",
+            params![receipt_id, receipt.to_bytes(), reason, int(context.now)],
+        )?;
+    }
+    Ok(outcome)
+}
+
+/// The outcome of a receipt signed by the registered key of merchant `receipt.merchant()`, which
+/// redeems `brand` and was approved at `approved_at`.
+fn process_merchants_receipt(
+    transaction: &Transaction<'_>,
+    receipt: &RedemptionReceipt,
+    channel: Channel,
+    context: ReceiptContext<'_>,
+    brand: u32,
+    approved_at: Option<i64>,
+) -> Result<Outcome, ApiError> {
+    let receipt_id = receipt.receipt_id().0;
+    let voucher = receipt.scanned().voucher();
     if approved_at.is_none() {
         return refused("merchant not approved yet");
     }
@@ -475,9 +507,15 @@ fn fraud_kind(transaction: &Transaction<'_>, first: &[u8], second: &RedemptionRe
     })
 }
 
-fn stored_outcome(transaction: &Transaction<'_>, receipt_id: &[u8; 16], outcome: &str) -> Result<Outcome, ApiError> {
+fn stored_outcome(
+    transaction: &Transaction<'_>,
+    receipt_id: &[u8; 16],
+    outcome: &str,
+    reason: Option<String>,
+) -> Result<Outcome, ApiError> {
     match outcome {
         "accepted" => Ok(Outcome::Accepted),
+        "refused" => refused(format!("refused online: {}", reason.unwrap_or_default())),
         _ => {
             let fraud_case: i64 = cached_row(
                 transaction,

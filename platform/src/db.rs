@@ -16,8 +16,21 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up("CREATE TABLE platform_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) STRICT;"),
         M::up(COUPONS_AND_MAILBOX),
+        M::up(ONLINE_REFUSALS),
     ])
 }
+
+/// Step 3: receipts refused online, by receipt id, so that their later upload at reconciliation
+/// is refused again instead of counting or opening a fraud case. No foreign keys: a receipt may be
+/// refused because its voucher is not one the platform issued.
+const ONLINE_REFUSALS: &str = "
+CREATE TABLE online_refusals (
+    receipt_id BLOB PRIMARY KEY NOT NULL CHECK (length(receipt_id) = 16),
+    bytes BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    refused_at INTEGER NOT NULL
+) STRICT;
+";
 
 /// Step 2: catalogue (seeded), devices, merchants, vouchers, receipts, fraud cases, signed lists,
 /// mailbox. Keys and ids are raw bytes; times are unix seconds.

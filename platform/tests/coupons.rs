@@ -160,8 +160,11 @@ async fn revocation_and_expiry_extensions_are_signed_and_applied() {
     let (_, issued) = world.gift(AMERICANO, &bob, &alice).await;
     let voucher = voucher_of(&issued);
     assert_eq!(world.revocations().await.status(BrandId(COFFEE_BRAND), &voucher.id()), RevocationStatus::NotRevoked);
-    let presentation = Presentation::present(&alice, &voucher, now(), 1).unwrap();
-    let receipt = world.redeem_offline(&merchant, &mut MemoryLedger::new(), &presentation).await;
+    // Dated a minute ahead (inside the online clock tolerance), so the receipt is never older than
+    // the revocation, whichever second the revocation lands in.
+    let ahead = now() + 60;
+    let presentation = Presentation::present(&alice, &voucher, ahead, 1).unwrap();
+    let receipt = world.redeem_offline_at(&merchant, &mut MemoryLedger::new(), &presentation, ahead).await;
 
     let (status, revoked) =
         world.platform.operator_post(&format!("/api/operator/vouchers/{}/revoke", b64(&voucher.id().0)), &json!({})).await;
@@ -183,4 +186,45 @@ async fn revocation_and_expiry_extensions_are_signed_and_applied() {
     let too_long = json!({"brands": null, "expiring_from": 0, "expiring_to": 1, "extra_secs": 32 * 86_400});
     let (status, error) = world.platform.operator_post("/api/operator/expiry-extensions", &too_long).await;
     assert_eq!((status, error["error"].as_str()), (400, Some("bad_request")), "{error}");
+}
+
+#[tokio::test]
+async fn a_receipt_refused_online_and_uploaded_later_is_neither_counted_nor_a_fraud_case() {
+    let world = World::start().await;
+    let (alice, bob) = (world.device("한지민").await, world.device("오세훈").await);
+    let (first_shop, second_shop) = (world.merchant("별다방 잠실점").await, world.merchant("별다방 건대점").await);
+
+    // Spent online at the first shop. At the second, the merchant's app records its receipt before
+    // sending it (offline-first), the platform refuses it, and no coffee is handed over.
+    let voucher = voucher_of(&world.gift(AMERICANO, &bob, &alice).await.1);
+    let first = Presentation::present(&alice, &voucher, now(), 1).unwrap();
+    let spent = world.redeem_offline(&first_shop, &mut MemoryLedger::new(), &first).await;
+    let (status, _) = world.platform.post("/api/redemptions", &json!({"receipt": b64(spent.to_bytes())})).await;
+    assert_eq!(status, 200);
+    let second = Presentation::present(&alice, &voucher, now(), 2).unwrap();
+    let refused_receipt = world.redeem_offline(&second_shop, &mut MemoryLedger::new(), &second).await;
+    let body = json!({"receipt": b64(refused_receipt.to_bytes())});
+    let (status, refused) = world.platform.post("/api/redemptions", &body).await;
+    assert_eq!((status, refused["message"].as_str()), (409, Some("voucher already redeemed")), "{refused}");
+
+    // The second shop's queue uploads that receipt later: refused again, no fraud case.
+    let outcomes = world.reconcile(&[&refused_receipt]).await;
+    assert_eq!(outcomes[0]["outcome"], "refused", "{outcomes:?}");
+    assert_eq!(outcomes[0]["reason"], "refused online: voucher already redeemed", "{outcomes:?}");
+    let (_, cases) = world.platform.operator_get("/api/operator/fraud-cases").await;
+    assert_eq!(cases["cases"], json!([]), "a refused attempt is no redemption");
+
+    // A receipt refused online for the merchant's clock, uploaded later, does not spend the voucher either.
+    let card = voucher_of(&world.gift(GIFT_CARD, &bob, &alice).await.1);
+    let mut skewed_ledger = MemoryLedger::new();
+    let skewed = Presentation::present(&alice, &card, now() + 600, 1).unwrap();
+    let skewed = world.redeem_offline_at(&second_shop, &mut skewed_ledger, &skewed, now() + 600).await;
+    let (status, refused) = world.platform.post("/api/redemptions", &json!({"receipt": b64(skewed.to_bytes())})).await;
+    assert_eq!(status, 409, "{refused}");
+    let outcomes = world.reconcile(&[&skewed]).await;
+    assert_eq!(outcomes[0]["outcome"], "refused", "{outcomes:?}");
+    let fresh = Presentation::present(&alice, &card, now(), 2).unwrap();
+    let receipt = world.redeem_offline(&first_shop, &mut MemoryLedger::new(), &fresh).await;
+    let (status, redeemed) = world.platform.post("/api/redemptions", &json!({"receipt": b64(receipt.to_bytes())})).await;
+    assert_eq!((status, redeemed["outcome"].as_str()), (200, Some("accepted")), "{redeemed}");
 }

@@ -87,6 +87,17 @@ impl World {
 
     /// The merchant's device verifies the holder's presentation offline and records a receipt.
     pub(crate) async fn redeem_offline(&self, merchant: &Merchant, ledger: &mut MemoryLedger, presentation: &Presentation) -> RedemptionReceipt {
+        self.redeem_offline_at(merchant, ledger, presentation, now()).await
+    }
+
+    /// As [`World::redeem_offline`], by a merchant's clock that reads `clock`.
+    pub(crate) async fn redeem_offline_at(
+        &self,
+        merchant: &Merchant,
+        ledger: &mut MemoryLedger,
+        presentation: &Presentation,
+        clock: u64,
+    ) -> RedemptionReceipt {
         let revocations = self.revocations().await;
         let extensions: Vec<VerifiedExpiryExtension> = Vec::new();
         let context = OfflineContext {
@@ -96,7 +107,7 @@ impl World {
             extensions: &extensions,
             policy: OfflinePolicy::default(),
         };
-        let accepted = verify_offline(&presentation.to_qr_text(), &context, &*ledger, now()).await.unwrap();
+        let accepted = verify_offline(&presentation.to_qr_text(), &context, &*ledger, clock).await.unwrap();
         accepted.record(ledger, merchant, &mut OsRng).await.unwrap()
     }
 
