@@ -1,9 +1,10 @@
 //! The PWA: pages and components (Leptos, client-side rendered) and the browser adapters.
 //!
-//! Data flows one way: components -> app services (`locale`, `connection`, `pwa`) -> adapters
-//! (`platform_client`).
+//! Data flows one way: components -> app services (`locale`, `connection`, `pwa`, `device`) ->
+//! adapters (`platform_client`, the IndexedDB stores of `store-indexeddb`).
 
 pub mod connection;
+pub mod device;
 pub mod i18n;
 pub mod locale;
 pub mod platform_client;
@@ -18,7 +19,7 @@ use leptos_router::{
     path,
 };
 
-use components::{ConnectionBanner, NavBar, UpdatePrompt};
+use components::{ConnectionBanner, NavBar, StorageAlert, UpdatePrompt};
 use pages::{ChatsPage, MerchantPage, NotFoundPage, SettingsPage, WalletPage};
 
 /// The whole app.
@@ -28,6 +29,8 @@ pub fn App() -> impl IntoView {
     provide_context(locale);
     let platform_status = connection::watch_platform();
     let update_ready = pwa::register_service_worker();
+    let device = device::start();
+    provide_context(device);
     view! {
         <Router>
             <div class="shell">
@@ -36,6 +39,7 @@ pub fn App() -> impl IntoView {
                     <ConnectionBanner status=platform_status />
                 </header>
                 <UpdatePrompt ready=update_ready />
+                <StorageAlert status=device />
                 <main class="page" id="main">
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=ChatsPage />

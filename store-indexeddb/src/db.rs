@@ -81,7 +81,8 @@ impl IdbStore {
         self.db.version()
     }
 
-    /// Closes the connection (another open, e.g. an upgrade, waits until then).
+    /// Closes the connection unless a clone of this handle still uses it (an open that
+    /// upgrades the schema waits until every connection is closed).
     pub fn close(self) {
         if let Ok(db) = Rc::try_unwrap(self.db) {
             db.close();

@@ -92,3 +92,31 @@ pub trait ListCache {
     /// The list in the `kind` slot.
     async fn list(&self, kind: ListKind) -> Result<Option<CachedList>, Self::Error>;
 }
+
+/// A short, readable fingerprint of a device's public key: its first 8 bytes in hex, in groups
+/// of four digits (`1a2b 3c4d 5e6f 7a8b`), for people to compare and tests to find.
+pub fn fingerprint(key: &crypto::keys::PublicKey) -> String {
+    let hex: Vec<String> = key.to_bytes()[..8]
+        .chunks(2)
+        .map(|pair| pair.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    hex.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fingerprint_is_four_groups_of_the_key_start() {
+        let key = crypto::testing::key(1).public();
+        let bytes = key.to_bytes();
+        let expected = format!(
+            "{:02x}{:02x} {:02x}{:02x} {:02x}{:02x} {:02x}{:02x}",
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]
+        );
+        assert_eq!(super::fingerprint(&key), expected);
+        assert_ne!(
+            super::fingerprint(&crypto::testing::key(2).public()),
+            expected
+        );
+    }
+}

@@ -1,6 +1,11 @@
 use leptos::prelude::*;
 
-use crate::{i18n::Lang, locale::Locale};
+use crate::{
+    components::storage_alert::problem_text,
+    device::DeviceStatus,
+    i18n::{Lang, Strings},
+    locale::Locale,
+};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -29,9 +34,52 @@ pub fn SettingsPage() -> impl IntoView {
                 })
                 .collect_view()}
         </fieldset>
+        <DeviceSection />
         <section>
             <h2>{move || t().settings_about}</h2>
             <p>{move || t().settings_about_body}</p>
         </section>
+    }
+}
+
+/// The device's identity and storage, as far as the user needs them.
+#[component]
+fn DeviceSection() -> impl IntoView {
+    let locale = expect_context::<Locale>();
+    let device = expect_context::<ReadSignal<DeviceStatus>>();
+    let t = move || locale.strings();
+    view! {
+        <section data-testid="device-section">
+            <h2>{move || t().settings_device}</h2>
+            {move || device_details(t(), device.get())}
+            <p>{move || t().settings_backup_note}</p>
+        </section>
+    }
+}
+
+fn device_details(t: &'static Strings, status: DeviceStatus) -> AnyView {
+    match status {
+        DeviceStatus::Ready {
+            fingerprint,
+            persistent,
+        } => {
+            let storage = if persistent {
+                t.settings_storage_persistent
+            } else {
+                t.settings_storage_best_effort
+            };
+            view! {
+                <p>
+                    {t.settings_device_key} ": "
+                    <code data-testid="device-fingerprint">{fingerprint}</code>
+                </p>
+                <p data-testid="storage-persistence" data-persistent=persistent.to_string()>
+                    {storage}
+                </p>
+            }
+            .into_any()
+        }
+        DeviceStatus::Opening => view! { <p>{t.settings_device_opening}</p> }.into_any(),
+        DeviceStatus::Failed(problem) => view! { <p>{problem_text(t, &problem).1}</p> }.into_any(),
     }
 }
