@@ -1,0 +1,115 @@
+//! Storage figures in headless Chromium against real IndexedDB (`cargo xtask bench storage`).
+//! Each figure is one console line `BENCH {json}`. Envelopes are signed before the clock starts:
+//! the figures are storage only.
+#![cfg(target_family = "wasm")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chat::contract::fixtures::{key, message, stored};
+use chat::{ConversationId, Envelope, MessageState, MessageStore};
+use store_indexeddb::IdbStore;
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const PAGE: usize = 50;
+
+fn now_ms() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+fn report(name: &str, value: f64, unit: &str, extra: &str) {
+    console_log!(r#"BENCH {{"name":"{name}","value":{value:.3},"unit":"{unit}"{extra}}}"#);
+}
+
+fn envelopes(conversation: u8, count: u64) -> Vec<Envelope> {
+    let author = key(1);
+    (0..count)
+        .map(|i| {
+            message(
+                &author,
+                conversation,
+                1_000 + i,
+                &[],
+                &format!("message {i}"),
+            )
+        })
+        .collect()
+}
+
+/// Inserts in one transaction per `batch`; returns the elapsed ms.
+async fn insert(store: &IdbStore, messages: &[Envelope], batch: usize) -> f64 {
+    let start = now_ms();
+    for chunk in messages.chunks(batch) {
+        let tx = store.chat_tx().unwrap();
+        for m in chunk {
+            assert_eq!(
+                tx.insert_message(stored(m, MessageState::Delivered)).await,
+                Ok(true)
+            );
+        }
+        tx.commit().await.unwrap();
+    }
+    now_ms() - start
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+#[wasm_bindgen_test]
+async fn insert_10k_messages() {
+    let messages = envelopes(1, 10_000);
+    let store = IdbStore::open("bench-insert-batched").await.unwrap();
+    let ms = insert(&store, &messages, 10_000).await;
+    report(
+        "idb_insert_10k_one_transaction",
+        ms,
+        "ms",
+        r#","target_ms":2000"#,
+    );
+
+    let singles = &messages[..1_000];
+    let store = IdbStore::open("bench-insert-single").await.unwrap();
+    let ms = insert(&store, singles, 1).await;
+    report("idb_insert_1k_one_transaction_each", ms, "ms", "");
+}
+
+#[wasm_bindgen_test]
+async fn newest_page_of_100k_and_reopen() {
+    let name = "bench-page-100k";
+    let conversation = ConversationId([2; 16]);
+    let store = IdbStore::open(name).await.unwrap();
+    for part in 0..10u64 {
+        let author = key(1);
+        let batch: Vec<Envelope> = (0..10_000)
+            .map(|i| {
+                let n = part * 10_000 + i;
+                message(&author, 2, 1_000 + n, &[], &format!("message {n}"))
+            })
+            .collect();
+        insert(&store, &batch, 10_000).await;
+    }
+    let mut samples = vec![];
+    for _ in 0..21 {
+        let start = now_ms();
+        let page = store.page(&conversation, None, PAGE).await.unwrap();
+        samples.push(now_ms() - start);
+        assert_eq!(page.len(), PAGE);
+        assert_eq!(page[0].envelope.content().time.0, 1_000 + 99_999);
+    }
+    report(
+        "idb_newest_50_of_100k_median",
+        median(samples),
+        "ms",
+        r#","target_ms":50,"samples":21"#,
+    );
+    store.close();
+
+    let start = now_ms();
+    let store = IdbStore::open(name).await.unwrap();
+    let page = store.page(&conversation, None, PAGE).await.unwrap();
+    let ms = now_ms() - start;
+    assert_eq!(page.len(), PAGE);
+    report("idb_reopen_to_first_page_100k", ms, "ms", "");
+}
