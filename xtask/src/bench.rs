@@ -103,7 +103,10 @@ fn browser(package: &str) -> anyhow::Result<Vec<String>> {
     util::run(util::command("cargo").args(args).arg("--no-run"))?;
     let mut run_args = args.to_vec();
     run_args.extend(["--offline", "--", "--nocapture"]);
-    let (success, output) = util::run_capturing(netns::command("cargo", &run_args).env("CHROMEDRIVER", setup::CHROMEDRIVER));
+    // A harness may run for minutes (100,000 IndexedDB inserts); the runner's default is 20 s.
+    let mut command = netns::command("cargo", &run_args);
+    command.env("CHROMEDRIVER", setup::CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "900");
+    let (success, output) = util::run_capturing(&mut command);
     if !success {
         bail!("the browser benchmark of {package} failed");
     }
