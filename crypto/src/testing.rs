@@ -271,14 +271,15 @@ pub struct Interleaved {
     pub baseline_per_sec: f64,
     /// Calls of `subject` per second, by its fastest batch.
     pub subject_per_sec: f64,
-    /// Time per `subject` call over time per `baseline` call.
+    /// Time per `subject` call over time per `baseline` call: the median over rounds of the
+    /// ratio within each round, whose two batches ran back to back under the same load.
     pub ratio: f64,
 }
 
 /// Times `baseline` and `subject` in alternating batches (ABBA order) with `clock` (seconds,
-/// monotonic). Other processes on a shared machine only ever add time, so each is estimated by
-/// its fastest batch, the least disturbed one; alternating keeps the ratio meaningful when the
-/// load changes during the run, which separate sequential benchmarks cannot.
+/// monotonic). Other processes on a shared machine only ever add time, so each rate is estimated
+/// by its fastest batch, the least disturbed one; the ratio pairs the two batches of each round,
+/// which ran under the same load, and takes the median, which one disturbed batch cannot move.
 pub fn interleaved(clock: impl Fn() -> f64, rounds: usize, batch: u32, baseline: impl Fn(), subject: impl Fn()) -> Interleaved {
     let time = |f: &dyn Fn()| {
         let start = clock();
@@ -288,6 +289,7 @@ pub fn interleaved(clock: impl Fn() -> f64, rounds: usize, batch: u32, baseline:
         (clock() - start) / f64::from(batch)
     };
     let (mut fastest_baseline, mut fastest_subject) = (f64::INFINITY, f64::INFINITY);
+    let mut ratios = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let (b, s) = if round % 2 == 0 {
             let b = time(&baseline);
@@ -298,11 +300,13 @@ pub fn interleaved(clock: impl Fn() -> f64, rounds: usize, batch: u32, baseline:
         };
         fastest_baseline = fastest_baseline.min(b);
         fastest_subject = fastest_subject.min(s);
+        ratios.push(s / b);
     }
+    ratios.sort_by(f64::total_cmp);
     Interleaved {
         rounds,
         baseline_per_sec: 1.0 / fastest_baseline,
         subject_per_sec: 1.0 / fastest_subject,
-        ratio: fastest_subject / fastest_baseline,
+        ratio: ratios.get(rounds / 2).copied().unwrap_or(f64::NAN),
     }
 }
