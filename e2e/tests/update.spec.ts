@@ -18,7 +18,8 @@ test("a new deployment is offered as a reload, then served whole", async ({ page
   // The app checks every minute; ask now instead of waiting.
   await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
 
-  await expect(app.updatePrompt).toBeVisible();
+  // Installing the new worker downloads the whole shell first: give a loaded machine time.
+  await expect(app.updatePrompt).toBeVisible({ timeout: 20_000 });
   await expect(app.updatePrompt).toContainText("새 버전이 있습니다.");
   // Until the user accepts, the old version keeps serving.
   expect(await app.cacheNames()).toContain(oldCache);

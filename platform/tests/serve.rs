@@ -54,6 +54,44 @@ async fn serves_index_and_assets_with_the_right_headers() {
     assert_eq!(header(&manifest, "content-type"), "application/manifest+json");
 }
 
+/// The service worker and index.html are revalidated by a hash of their content: a deployment
+/// whose files carry an older or equal modification time is still served as new.
+#[tokio::test]
+async fn revalidation_follows_content_not_modification_time() {
+    let (dist, data) = (dist(), tempfile::tempdir().unwrap());
+    let platform = Platform::spawn(dist.path(), data.path());
+    let client = reqwest::Client::new();
+    let get = |etag: &str| client.get(format!("{}/sw.js", platform.url)).header("if-none-match", etag).send();
+
+    let first = get("\"none\"").await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(header(&first, "last-modified"), "");
+    let etag = header(&first, "etag");
+    assert!(etag.starts_with('"') && etag.len() == 66, "{etag}");
+    let unchanged = get(&etag).await.unwrap();
+    assert_eq!(unchanged.status(), 304);
+    assert_eq!(header(&unchanged, "etag"), etag);
+    assert_eq!(header(&unchanged, "cache-control"), "no-cache");
+    let weak = get(&format!("\"other\", W/{etag}")).await.unwrap();
+    assert_eq!(weak.status(), 304);
+
+    // A new deployment, its file dated in the past (as `cp -p` or an unpacked archive leaves it).
+    let worker = dist.path().join("sw.js");
+    fs::write(&worker, "self.addEventListener('install', () => {});").unwrap();
+    fs::File::options().write(true).open(&worker).unwrap().set_modified(std::time::UNIX_EPOCH).unwrap();
+    let modified_since = client
+        .get(format!("{}/sw.js", platform.url))
+        .header("if-modified-since", "Sun, 22 Nov 2026 08:55:24 GMT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(modified_since.status(), 200);
+    let changed = get(&etag).await.unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_ne!(header(&changed, "etag"), etag);
+    assert_eq!(changed.text().await.unwrap(), "self.addEventListener('install', () => {});");
+}
+
 #[tokio::test]
 async fn app_routes_get_index_and_missing_files_get_404() {
     let (dist, data) = (dist(), tempfile::tempdir().unwrap());
