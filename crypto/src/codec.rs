@@ -8,6 +8,8 @@
 //!   limit, the version byte, the postcard decode (no trailing bytes), and canonicity: the
 //!   decoded value must re-encode to exactly the input. Postcard accepts over-long varints
 //!   (`0x80 0x00` for 0); the re-encoding check turns those away, so one value has one encoding.
+//!   The re-encoding is compared byte by byte as it is produced, never stored: it runs on every
+//!   scan, next to two signature checks it must stay small against.
 //! - Base45 decoding ([RFC 9285]) is strict: every group must be in range, so one byte string has
 //!   exactly one Base45 text.
 //!
@@ -113,7 +115,49 @@ pub(crate) trait Wire: Serialize + DeserializeOwned {
 /// none of the wire structs are such (the round-trip tests cover each). Should it ever fail, the
 /// empty result never equals a decoded input and never verifies, so nothing is accepted.
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    postcard::to_allocvec(value).unwrap_or_default()
+    // Every structure but the lists fits this, so encoding seldom reallocates.
+    postcard::to_extend(value, Vec::with_capacity(ENCODE_CAPACITY)).unwrap_or_default()
+}
+
+const ENCODE_CAPACITY: usize = 384;
+
+/// Whether `value` encodes to exactly `expected`.
+pub(crate) fn encodes_to<T: Serialize>(value: &T, expected: &[u8]) -> bool {
+    postcard::serialize_with_flavor(value, Matching { expected }).unwrap_or(false)
+}
+
+/// The length of `value`'s encoding.
+pub(crate) fn encoded_len<T: Serialize>(value: &T) -> usize {
+    postcard::serialize_with_flavor(value, postcard::ser_flavors::Size::default()).unwrap_or_default()
+}
+
+/// A postcard output that compares with `expected` instead of storing: serialization stops at the
+/// first byte that differs (postcard reports it as a full buffer), and the result says whether
+/// every byte matched and none was left over.
+struct Matching<'a> {
+    expected: &'a [u8],
+}
+
+impl postcard::ser_flavors::Flavor for Matching<'_> {
+    type Output = bool;
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        match self.expected.split_at_checked(data.len()) {
+            Some((head, rest)) if head == data => {
+                self.expected = rest;
+                Ok(())
+            }
+            _ => Err(postcard::Error::SerializeBufferFull),
+        }
+    }
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.try_extend(&[data])
+    }
+
+    fn finalize(self) -> postcard::Result<bool> {
+        Ok(self.expected.is_empty())
+    }
 }
 
 /// Decodes a wire struct: size limit, version byte, postcard, no trailing bytes, canonicity.
@@ -131,7 +175,7 @@ pub(crate) fn decode<W: Wire>(bytes: &[u8]) -> Result<W, DecodeError> {
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes(rest.len()));
     }
-    if encode(&value) != bytes {
+    if !encodes_to(&value, bytes) {
         return Err(DecodeError::NonCanonical);
     }
     Ok(value)
@@ -263,21 +307,26 @@ pub mod base45 {
             return Err(DecodeError::Base45Length);
         }
         let mut out = Vec::with_capacity(text.len() / 3 * 2 + 1);
-        for (index, group) in text.chunks(3).enumerate() {
+        let groups = text.chunks_exact(3);
+        let last = groups.remainder();
+        for (index, group) in groups.enumerate() {
             let position = index * 3;
-            let mut value = 0u32;
-            for (offset, &c) in group.iter().enumerate().rev() {
-                let digit = digit(c).ok_or(DecodeError::Base45Character { position: position + offset })?;
-                value = value * 45 + u32::from(digit);
-            }
-            if group.len() == 3 {
-                let pair = u16::try_from(value).map_err(|_| DecodeError::Base45Range { position })?;
-                out.extend_from_slice(&pair.to_be_bytes());
-            } else {
-                out.push(u8::try_from(value).map_err(|_| DecodeError::Base45Range { position })?);
-            }
+            let pair = u16::try_from(group_value(group, position)?).map_err(|_| DecodeError::Base45Range { position })?;
+            out.extend_from_slice(&pair.to_be_bytes());
+        }
+        if !last.is_empty() {
+            let position = text.len() - last.len();
+            out.push(u8::try_from(group_value(last, position)?).map_err(|_| DecodeError::Base45Range { position })?);
         }
         Ok(out)
+    }
+
+    /// The value of one group of two or three digits, least significant first.
+    fn group_value(group: &[u8], position: usize) -> Result<u32, DecodeError> {
+        group.iter().enumerate().rev().try_fold(0, |value, (offset, &c)| match DIGITS[usize::from(c)] {
+            NOT_A_DIGIT => Err(DecodeError::Base45Character { position: position + offset }),
+            digit => Ok(value * 45 + u32::from(digit)),
+        })
     }
 
     /// Digit value of each byte, or `NOT_A_DIGIT`.
@@ -291,10 +340,6 @@ pub mod base45 {
         table
     };
     const NOT_A_DIGIT: u8 = 0xff;
-
-    fn digit(c: u8) -> Option<u8> {
-        Some(DIGITS[usize::from(c)]).filter(|&d| d != NOT_A_DIGIT)
-    }
 
     #[cfg(test)]
     mod tests {
@@ -327,6 +372,7 @@ pub mod base45 {
             assert_eq!(decode("BB8::"), Err(DecodeError::Base45Range { position: 3 }));
             assert_eq!(decode("BB8a"), Err(DecodeError::Base45Length));
             assert_eq!(decode("BBa"), Err(DecodeError::Base45Character { position: 2 }));
+            assert_eq!(decode("BB8Aa"), Err(DecodeError::Base45Character { position: 4 }));
         }
 
         #[cfg_attr(not(target_family = "wasm"), test)]
@@ -340,5 +386,24 @@ pub mod base45 {
                 assert_eq!(decode(&encode(&[a])), Ok(vec![a]));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{encode, encoded_len, encodes_to};
+
+    #[cfg_attr(not(target_family = "wasm"), test)]
+    #[cfg_attr(target_family = "wasm", wasm_bindgen_test::wasm_bindgen_test)]
+    fn a_value_matches_exactly_its_own_encoding() {
+        let value = (1u8, 300u32, [7u8; 3]);
+        let bytes = encode(&value);
+        assert_eq!(bytes, [1, 0xac, 0x02, 7, 7, 7]);
+        assert_eq!(encoded_len(&value), bytes.len());
+        assert!(encodes_to(&value, &bytes));
+        assert!(!encodes_to(&value, &bytes[..5]), "shorter");
+        assert!(!encodes_to(&value, &[&bytes[..], &[0]].concat()), "longer");
+        assert!(!encodes_to(&value, &[1, 0xac, 0x82, 0x00, 7, 7, 7]), "over-long varint");
+        assert!(!encodes_to(&value, &[]), "empty");
     }
 }

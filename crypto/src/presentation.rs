@@ -108,7 +108,8 @@ impl Presentation {
     /// The presentation of a decoded wire struct whose canonical encoding is `bytes`.
     pub(crate) fn from_wire(wire: PresentationWire, bytes: Vec<u8>) -> Result<Self, DecodeError> {
         codec::check_version(wire.version, PRESENTATION_VERSION)?;
-        let voucher_bytes = codec::encode(&wire.voucher);
+        // The voucher's encoding follows the version byte: cut it out rather than encode it again.
+        let voucher_bytes = bytes.get(1..1 + codec::encoded_len(&wire.voucher)).ok_or(DecodeError::Truncated)?.to_vec();
         Ok(Self {
             voucher: Voucher::from_wire(wire.voucher, voucher_bytes)?,
             time_step: wire.time_step,
