@@ -15,14 +15,17 @@ use chat::{
 use crypto::keys::PublicKey;
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::cursor::CursorDirection;
+use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Event, IdbRequest};
 
 use crate::db::{
     ACKS, CONTACTS, CONVERSATIONS, IdbStore, MESSAGES, OUTBOX, Tx, WAITING, all_records, array_of,
     backend, bin, bytes_of, collect, delete, get, get_record, index_values, object, prefix_range,
-    put, put_record, take_keys,
+    js_error, put, put_record, take_keys,
 };
 
 /// What the chat traits touch (schema v1 already had all of them).
@@ -45,13 +48,10 @@ impl IdbStore {
         )?))
     }
 
-    /// Removes and returns the acknowledgements owed to `peer`, ascending by message id.
-    pub async fn take_acks(&self, peer: &PublicKey) -> Result<Vec<MessageId>, StoreError> {
-        let tx = self.transaction(&[ACKS], TransactionMode::Readwrite)?;
-        let keys = take_keys(&tx, ACKS, prefix_range(&peer.to_bytes())).await?;
-        let ids = keys.iter().map(second_id).collect::<Result<_, _>>()?;
-        tx.commit().await?;
-        Ok(ids)
+    /// [`ChatTx::insert_messages`] in a transaction of its own: all of them or none.
+    pub async fn insert_messages(&self, messages: &[StoredMessage]) -> Result<Vec<bool>, StoreError> {
+        self.in_chat_tx(TransactionMode::Readwrite, async |tx| tx.insert_messages(messages).await)
+            .await
     }
 
     async fn in_chat_tx<T>(
@@ -73,6 +73,45 @@ impl ChatTx<'_> {
         put(&self.0, ACKS, &bin(&key), &JsValue::NULL).await
     }
 
+    /// Many [`MessageStore::insert_message`]s at once, for whatever brings in many messages
+    /// (a sync catching up, a history import): each message not stored yet, and not earlier in
+    /// `messages`, is stored; nothing is replaced. Returns, for each message, whether it was
+    /// stored.
+    ///
+    /// Awaiting each request in turn costs a trip through the event loop per request, and
+    /// looking each id up before writing doubles the requests. Instead every message is
+    /// `add`ed at once: IndexedDB refuses an `add` under a key already present (one stored
+    /// before, or added earlier in the batch) with a `ConstraintError`, which
+    /// [`keep_transaction_on_duplicate`] stops from aborting the transaction. Requests of a
+    /// transaction complete in the order they were made, so once one more request made after
+    /// them has completed, each `add`'s outcome is read without waiting. Any other failure
+    /// aborts the transaction as usual.
+    pub async fn insert_messages(&self, messages: &[StoredMessage]) -> Result<Vec<bool>, StoreError> {
+        let store = self.0.store(MESSAGES)?;
+        let mut adds = Vec::with_capacity(messages.len());
+        for message in messages {
+            let request = store
+                .add(message_value(message)?)
+                .with_key(bin(&message.envelope.id().0))
+                .without_key_type()
+                .primitive()
+                .map_err(backend)?
+                .into_sys();
+            KEEP_ON_DUPLICATE.with(|handler| request.set_onerror(Some(handler.as_ref().unchecked_ref())));
+            adds.push(request);
+        }
+        // No message has the empty key: this lookup only marks the end of the adds.
+        store.get_key::<JsValue, _>(bin(&[])).primitive().map_err(backend)?.await.map_err(backend)?;
+        adds.iter()
+            .map(|request| match request.error() {
+                Ok(None) => Ok(true),
+                Ok(Some(error)) if error.name() == DUPLICATE => Ok(false),
+                Ok(Some(error)) => Err(StoreError::Backend { name: error.name(), message: error.message() }),
+                Err(error) => Err(js_error(error)),
+            })
+            .collect()
+    }
+
     /// Commits everything written through this transaction.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.0.commit().await
@@ -85,6 +124,29 @@ impl ChatTx<'_> {
 
     async fn get(&self, store: &str, key: &[u8]) -> Result<Option<JsValue>, StoreError> {
         get(&self.0, store, key).await
+    }
+}
+
+/// What IndexedDB calls an `add` under a key already present.
+const DUPLICATE: &str = "ConstraintError";
+
+thread_local! {
+    /// One error handler shared by every batch `add` ([`ChatTx::insert_messages`]), alive as
+    /// long as the page, so no request can outlive it.
+    static KEEP_ON_DUPLICATE: Closure<dyn Fn(Event)> = Closure::new(keep_transaction_on_duplicate);
+}
+
+/// A refused `add` under a key already present is an answer, not a failure: keeps it from
+/// aborting the transaction. Every other error goes on to abort it.
+fn keep_transaction_on_duplicate(event: Event) {
+    let duplicate = event
+        .target()
+        .and_then(|target| target.dyn_into::<IdbRequest>().ok())
+        .and_then(|request| request.error().ok().flatten())
+        .is_some_and(|error| error.name() == DUPLICATE);
+    if duplicate {
+        event.prevent_default();
+        event.stop_propagation();
     }
 }
 
@@ -136,12 +198,8 @@ fn decode_message(value: &JsValue) -> Result<StoredMessage, StoreError> {
 
 impl MessageStore for ChatTx<'_> {
     async fn insert_message(&self, message: StoredMessage) -> Result<bool, StoreError> {
-        let id = message.envelope.id();
-        if self.get(MESSAGES, &id.0).await?.is_some() {
-            return Ok(false);
-        }
-        put(&self.0, MESSAGES, &bin(&id.0), &message_value(&message)?).await?;
-        Ok(true)
+        let stored = self.insert_messages(std::slice::from_ref(&message)).await?;
+        Ok(stored.first() == Some(&true))
     }
 
     async fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {
