@@ -41,6 +41,12 @@ impl IdentityStore for IdbStore {
         tx.commit().await?;
         Ok(key)
     }
+
+    async fn replace_device_key(&self, key: DeviceKey) -> Result<(), StoreError> {
+        let tx = self.transaction(&[IDENTITY], TransactionMode::Readwrite)?;
+        put(&tx, IDENTITY, &bin(DEVICE_KEY), &bin(&key.to_seed())).await?;
+        tx.commit().await
+    }
 }
 
 impl VoucherStore for IdbStore {

@@ -29,6 +29,15 @@ pub async fn identity_is_created_once<S: IdentityStore>(store: S) {
     assert_eq!(loaded, Some(first.to_seed()));
 }
 
+/// A replaced identity (an imported backup) is what every later load returns.
+pub async fn identity_can_be_replaced<S: IdentityStore>(store: S) {
+    ok(store.replace_device_key(key(4)).await);
+    assert_eq!(ok(store.device_key().await).map(|k| k.to_seed()), Some(key(4).to_seed()));
+    ok(store.replace_device_key(key(5)).await);
+    let loaded = ok(load_or_create_identity(&store, &mut TestRng::new(1)).await);
+    assert_eq!(loaded.to_seed(), key(5).to_seed());
+}
+
 /// Vouchers are added once by id, listed by id, and removed once.
 pub async fn vouchers_put_get_list_remove<S: VoucherStore>(store: S) {
     let fixture = Fixture::new();
@@ -86,6 +95,7 @@ macro_rules! wallet_store_contract_tests {
     (@list $mode:tt) => {
         $crate::wallet_store_contract_tests!(@each $mode
             identity_is_created_once,
+            identity_can_be_replaced,
             vouchers_put_get_list_remove,
             lists_keep_the_latest_fetch_per_kind);
     };

@@ -7,11 +7,16 @@
 //! traits use native `async fn` without `Send`, so that IndexedDB (whose futures are not
 //! `Send`) can implement them. Lists are cached as the signed bytes that were fetched: they
 //! become `Verified…` values only when the caller checks them again on load.
+//!
+//! Also the texts people handle for their device key: the passphrase-encrypted backup
+//! ([`backup`]), the contact key others add them by ([`contact_key_text`]) and its
+//! [`fingerprint`].
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![forbid(unsafe_code)]
 #![allow(async_fn_in_trait)]
 
+pub mod backup;
 pub mod memory;
 
 #[cfg(any(test, feature = "testing"))]
@@ -35,6 +40,8 @@ pub trait IdentityStore {
     /// Stores `key` unless a key is stored already, atomically; returns the stored key, so two
     /// first starts racing agree on one identity.
     async fn create_device_key(&self, key: DeviceKey) -> Result<DeviceKey, Self::Error>;
+    /// Stores `key` in place of any stored key (a backup imported on this device), atomically.
+    async fn replace_device_key(&self, key: DeviceKey) -> Result<(), Self::Error>;
 }
 
 /// The stored device key, or a new one from `rng`, stored before it is returned.
@@ -103,6 +110,38 @@ pub fn fingerprint(key: &crypto::keys::PublicKey) -> String {
     hex.join(" ")
 }
 
+/// The text a person hands out so that others can add them as a contact: their public key in
+/// 64 lowercase hex digits. The [`fingerprint`] is its first 16 digits.
+pub fn contact_key_text(key: &crypto::keys::PublicKey) -> String {
+    hex::encode(key.to_bytes())
+}
+
+/// The longest text [`parse_contact_key`] reads: 64 digits with room for spaces and line breaks.
+pub const MAX_CONTACT_KEY_TEXT_LEN: usize = 256;
+
+/// Why a contact key text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ContactKeyError {
+    /// Not 64 hex digits (once spaces are removed).
+    #[error("not a contact key: 64 hex digits expected")]
+    NotAKey,
+    /// Digits that are no usable key (not a curve point, or a weak one).
+    #[error(transparent)]
+    Invalid(#[from] crypto::keys::KeyError),
+}
+
+/// The public key in a [`contact_key_text`], as typed or pasted: case and whitespace (such as
+/// the fingerprint's grouping) do not matter.
+pub fn parse_contact_key(text: &str) -> Result<crypto::keys::PublicKey, ContactKeyError> {
+    if text.len() > MAX_CONTACT_KEY_TEXT_LEN {
+        return Err(ContactKeyError::NotAKey);
+    }
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut bytes = [0; 32];
+    hex::decode_to_slice(&digits, &mut bytes).map_err(|_| ContactKeyError::NotAKey)?;
+    Ok(crypto::keys::PublicKey::from_bytes(&bytes)?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -118,5 +157,31 @@ mod tests {
             super::fingerprint(&crypto::testing::key(2).public()),
             expected
         );
+    }
+
+    #[test]
+    fn contact_key_text_round_trips_and_starts_with_the_fingerprint() {
+        let key = crypto::testing::key(3).public();
+        let text = super::contact_key_text(&key);
+        assert_eq!(text.len(), 64);
+        assert!(text.starts_with(&super::fingerprint(&key).replace(' ', "")));
+        assert_eq!(super::parse_contact_key(&text), Ok(key));
+        let spaced = format!(" {}\n{} ", &text[..20].to_uppercase(), &text[20..]);
+        assert_eq!(super::parse_contact_key(&spaced), Ok(key));
+    }
+
+    #[test]
+    fn contact_key_text_refuses_what_is_no_key() {
+        use super::{ContactKeyError, parse_contact_key};
+        use crypto::keys::KeyError;
+        let text = super::contact_key_text(&crypto::testing::key(3).public());
+        assert_eq!(parse_contact_key(""), Err(ContactKeyError::NotAKey));
+        assert_eq!(parse_contact_key(&text[..62]), Err(ContactKeyError::NotAKey));
+        assert_eq!(parse_contact_key(&format!("{text}00")), Err(ContactKeyError::NotAKey));
+        assert_eq!(parse_contact_key(&text.replace(&text[..1], "g")), Err(ContactKeyError::NotAKey));
+        assert_eq!(parse_contact_key(&" ".repeat(300)), Err(ContactKeyError::NotAKey));
+        // The identity point: small order.
+        let weak = format!("01{}", "00".repeat(31));
+        assert_eq!(parse_contact_key(&weak), Err(ContactKeyError::Invalid(KeyError::WeakKey)));
     }
 }

@@ -34,6 +34,11 @@ impl IdentityStore for MemoryWallet {
     async fn create_device_key(&self, key: DeviceKey) -> Result<DeviceKey, Infallible> {
         Ok(self.identity.borrow_mut().get_or_insert(key).clone())
     }
+
+    async fn replace_device_key(&self, key: DeviceKey) -> Result<(), Infallible> {
+        *self.identity.borrow_mut() = Some(key);
+        Ok(())
+    }
 }
 
 impl VoucherStore for MemoryWallet {
