@@ -10,8 +10,9 @@ use crypto::keys::{Context, PublicKey};
 use crypto::ledger::MemoryLedger;
 use crypto::presentation::Presentation;
 use crypto::receipt::RedemptionReceipt;
+use crypto::request::{DeviceRegistration, MerchantRegistration, Order, SignedRequest};
 use crypto::revocation::VerifiedRevocationList;
-use crypto::testing::{BRAND, DAY, Fixture, NOW, TestRng, block_on, must};
+use crypto::testing::{BRAND, DAY, Fixture, NOW, TestRng, block_on, key, must};
 use crypto::trust::{BrandScope, VerifiedTrustList};
 use crypto::verify_offline;
 use crypto::voucher::Voucher;
@@ -69,8 +70,27 @@ impl Vector {
     }
 }
 
+/// The signed requests of the vectors: a device registration by the holder, a merchant
+/// registration by the merchant, and an order by device key 6 of a voucher for the holder.
+fn requests(fixture: &Fixture) -> (DeviceRegistration, MerchantRegistration, Order) {
+    (
+        DeviceRegistration { public_key: fixture.holder.public(), display_name: "김민지".into() },
+        MerchantRegistration { brand: BRAND, public_key: fixture.merchant.public(), name: "별다방 커피 강남점".into() },
+        Order { order_id: [0x0d; 16], sku: 1001, buyer: key(6).public(), recipient: fixture.holder.public() },
+    )
+}
+
+/// A request's vector bytes: what its signature covers after the context, then the signature. On
+/// the wire the fields travel as JSON and the signature beside them.
+fn signed_request(request: &impl SignedRequest, signer: &crypto::keys::DeviceKey) -> Vec<u8> {
+    let mut bytes = request.signed_bytes();
+    bytes.extend_from_slice(&request.sign(signer).0);
+    bytes
+}
+
 fn vectors() -> Vec<Vector> {
     let fixture = Fixture::new();
+    let (device, merchant, order) = requests(&fixture);
     let bearer = fixture.bearer(1);
     let holder_bound = fixture.holder_bound(2);
     let presentation = fixture.present(&holder_bound, NOW, 1);
@@ -149,6 +169,33 @@ fn vectors() -> Vec<Vector> {
             bytes: extension.to_bytes().to_vec(),
             qr: None,
         },
+        Vector {
+            name: "device_registration",
+            committed: include_str!("vectors/device_registration.txt"),
+            about: "Device registration by the holder key, display name 김민지; bytes = version 01 || postcard(public_key, display_name) || signature",
+            context: Context::DEVICE_REGISTRATION,
+            signer: fixture.holder.public(),
+            bytes: signed_request(&device, &fixture.holder),
+            qr: None,
+        },
+        Vector {
+            name: "merchant_registration",
+            committed: include_str!("vectors/merchant_registration.txt"),
+            about: "Merchant registration by the merchant key for brand 7, name 별다방 커피 강남점; bytes = version 01 || postcard(brand, public_key, name) || signature",
+            context: Context::MERCHANT_REGISTRATION,
+            signer: fixture.merchant.public(),
+            bytes: signed_request(&merchant, &key(4)),
+            qr: None,
+        },
+        Vector {
+            name: "order",
+            committed: include_str!("vectors/order.txt"),
+            about: "Order [0x0d; 16] of sku 1001 by device key 6 for the holder; bytes = version 01 || postcard(order_id, sku, buyer, recipient) || signature",
+            context: Context::ORDER,
+            signer: key(6).public(),
+            bytes: signed_request(&order, &key(6)),
+            qr: None,
+        },
     ]
 }
 
@@ -173,6 +220,7 @@ fn vectors_match_the_committed_files_byte_for_byte() {
 fn committed_vectors_decode_and_verify_on_their_own() {
     let fixture = Fixture::new();
     let root = fixture.root.public();
+    let (device, merchant, order) = requests(&fixture);
     for vector in vectors() {
         let bytes = unhex(vector.field("bytes"));
         let signer = must(PublicKey::from_bytes(&must(unhex(vector.field("signer")).try_into())));
@@ -198,6 +246,20 @@ fn committed_vectors_decode_and_verify_on_their_own() {
             "trust_list" => assert!(VerifiedTrustList::from_bytes(&bytes, &root).is_ok()),
             "revocation_list" => assert!(VerifiedRevocationList::from_bytes(&bytes, &fixture.trust).is_ok()),
             "expiry_extension" => assert!(VerifiedExpiryExtension::from_bytes(&bytes, &fixture.trust).is_ok()),
+            // A request has no binary decoder (its fields travel as JSON): the committed signature
+            // must verify through the platform's own check, over the bytes the fields sign.
+            "device_registration" => {
+                assert_eq!(device.signed_bytes(), signed);
+                assert_eq!(device.verify(&signature), Ok(()));
+            }
+            "merchant_registration" => {
+                assert_eq!(merchant.signed_bytes(), signed);
+                assert_eq!(merchant.verify(&signature), Ok(()));
+            }
+            "order" => {
+                assert_eq!(order.signed_bytes(), signed);
+                assert_eq!(order.verify(&signature), Ok(()));
+            }
             other => panic!("no check for vector {other}"),
         }
         if vector.name != "presentation" {
