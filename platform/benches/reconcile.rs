@@ -30,7 +30,7 @@ use platform::{
     coupons::{self, Channel, ReceiptContext},
     db,
     keys::{KeyPaths, PlatformKeys},
-    registry, signatures,
+    registry, signatures, trust,
 };
 use rand_core::OsRng;
 
@@ -52,7 +52,8 @@ fn setup() -> Setup {
     let template = dir.path().join("template.sqlite3");
     let mut connection = db::connect(&template).unwrap();
     let keys = PlatformKeys::load_or_generate(dir.path(), &KeyPaths::default()).unwrap();
-    let trust = keys.trust_list(&mut connection, NOW).unwrap();
+    let source = trust::TrustSource::Development { root_key: dir.path().join("root.key") };
+    let trust = trust::load(&source, &keys, &mut connection, NOW).unwrap().list;
     let (holder, buyer, merchant_key) =
         (DeviceKey::generate(&mut OsRng), DeviceKey::generate(&mut OsRng), DeviceKey::generate(&mut OsRng));
     registry::register_device(&mut connection, &holder.public(), "holder", NOW).unwrap();
@@ -70,7 +71,7 @@ fn setup() -> Setup {
         let mut order_id = [0u8; 16];
         order_id[..8].copy_from_slice(&(index as u64).to_le_bytes());
         let order = Order { order_id, sku: AMERICANO, buyer: buyer.public(), recipient: holder.public() };
-        let issued = coupons::issue(&mut connection, &keys.issuer, &order, NOW, &mut OsRng).unwrap();
+        let issued = coupons::issue(&mut connection, &keys.issuer, trust.list(), &order, NOW, &mut OsRng).unwrap();
         let presentation = Presentation::present(&holder, &issued.voucher, NOW, 1).unwrap();
         let accepted = block_on(verify_offline(&presentation.to_qr_text(), &context, &ledger, NOW)).unwrap();
         let receipt = block_on(accepted.record(&mut ledger, &merchant, &mut OsRng)).unwrap();

@@ -1,11 +1,13 @@
-//! Command-line flags and environment variables: the platform (no subcommand) and the relay-only
-//! mode (`platform relay`).
+//! Command-line flags and environment variables: the platform (no subcommand), the relay-only
+//! mode (`platform relay`), the offline root's commands (`platform root`) and `platform
+//! public-keys`.
 
 use std::{net::SocketAddr, path::PathBuf};
 
+use crypto::{keys::PublicKey, trust::BrandScope, voucher::BrandId};
 use libp2p::{Multiaddr, multiaddr::Protocol};
 
-use crate::relay;
+use crate::{keys, relay, trust::TrustSource};
 
 /// The command line: the platform's options, or the `relay` subcommand with its own.
 #[derive(Debug, Clone, clap::Parser)]
@@ -46,6 +48,120 @@ pub enum Mode {
     /// survive restarts.
     #[command(after_long_help = RELAY_STDOUT)]
     Relay(RelayConfig),
+
+    /// The root key, on an offline machine: generate it, sign trust lists.
+    ///
+    /// The root key signs the trust list: the issuer keys that sign vouchers and the platform keys
+    /// that sign revocation lists and expiry extensions. It should never be on a machine that is
+    /// online. Steps: `platform root generate` on the offline machine (note the public key it
+    /// prints); `platform public-keys` on the server; `platform root sign-trust-list` on the
+    /// offline machine with those keys; copy the list to the server and start the platform with
+    /// --root-public-key and --trust-list.
+    #[command(subcommand)]
+    Root(RootCommand),
+
+    /// Print this platform's issuer and platform public keys, generating missing key files.
+    ///
+    /// Prints two lines, `issuer KEY` and `platform KEY` (base64url), for the root key's holder to
+    /// sign into a trust list (`platform root sign-trust-list`).
+    PublicKeys(PublicKeysConfig),
+}
+
+/// The offline root's commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum RootCommand {
+    /// Generate a root key into a new file (mode 0600; an existing file is never replaced) and
+    /// print its public key (base64url), which the platform gets as --root-public-key.
+    Generate {
+        /// The new key file.
+        #[arg(long = "root-key")]
+        root_key: PathBuf,
+    },
+    /// Sign a trust list naming the given issuer and platform keys, all valid from --valid-from
+    /// to --valid-to, and write it to a new file; print what it lists.
+    SignTrustList(SignTrustList),
+}
+
+/// What `platform root sign-trust-list` signs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SignTrustList {
+    /// The root key file (from `platform root generate`).
+    #[arg(long = "root-key")]
+    pub root_key: PathBuf,
+
+    /// An issuer key (base64url, as `platform public-keys` prints it) that may sign vouchers,
+    /// optionally followed by `:` and the brand ids it may issue for, comma-separated (e.g.
+    /// `KEY:1,2`); every brand without. Repeat for several keys.
+    #[arg(long = "issuer", required = true, value_parser = issuer_entry)]
+    pub issuers: Vec<IssuerEntry>,
+
+    /// A platform key (base64url) that may sign revocation lists and expiry extensions. Repeat for
+    /// several keys.
+    #[arg(long = "platform", required = true, value_parser = public_key)]
+    pub platform: Vec<PublicKey>,
+
+    /// Start of every listed key's validity, RFC 3339 (e.g. 2026-01-01T00:00:00Z). Default: now.
+    #[arg(long, value_parser = rfc3339_time)]
+    pub valid_from: Option<u64>,
+
+    /// End of every listed key's validity, RFC 3339. Merchants refuse a voucher that expires after
+    /// its issuer key's window, and the platform refuses to issue one: make it reach past the
+    /// longest product validity (stored-value cards: 5 years). The platform refuses to start
+    /// after it.
+    #[arg(long, value_parser = rfc3339_time)]
+    pub valid_to: u64,
+
+    /// Where to write the signed list (binary); a new file, never replacing one.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// An issuer key and the brands it may issue for.
+#[derive(Debug, Clone)]
+pub struct IssuerEntry {
+    /// The key.
+    pub key: PublicKey,
+    /// Its brands.
+    pub brands: BrandScope,
+}
+
+/// `platform public-keys`'s options: where the key files are.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PublicKeysConfig {
+    /// The platform's data directory.
+    #[arg(long, env = "PLATFORM_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Where the signing keys are.
+    #[command(flatten)]
+    pub keys: KeyFiles,
+}
+
+impl PublicKeysConfig {
+    /// Where each key lives.
+    pub fn key_paths(&self) -> keys::KeyPaths {
+        self.keys.paths()
+    }
+}
+
+/// The files of the keys the platform signs with.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeyFiles {
+    /// File with the issuer key's 32-byte seed (signs vouchers); generated if missing.
+    /// Default: DATA_DIR/keys/issuer.key.
+    #[arg(long, env = "PLATFORM_ISSUER_KEY")]
+    pub issuer_key: Option<PathBuf>,
+
+    /// File with the platform key's 32-byte seed (signs revocation lists and expiry
+    /// extensions); generated if missing. Default: DATA_DIR/keys/platform.key.
+    #[arg(long, env = "PLATFORM_PLATFORM_KEY")]
+    pub platform_key: Option<PathBuf>,
+}
+
+impl KeyFiles {
+    fn paths(&self) -> keys::KeyPaths {
+        keys::KeyPaths { issuer: self.issuer_key.clone(), platform: self.platform_key.clone() }
+    }
 }
 
 /// The central platform: serves the PWA and the HTTP API, keeps its state in SQLite, and runs a
@@ -69,20 +185,26 @@ pub struct Config {
     #[arg(long, env = "PLATFORM_OPERATOR_TOKEN", hide_env_values = true, value_parser = operator_token)]
     pub operator_token: Option<String>,
 
-    /// File with the root key's 32-byte seed (signs the trust list); generated if missing.
-    /// Default: DATA_DIR/keys/root.key.
-    #[arg(long, env = "PLATFORM_ROOT_KEY")]
+    /// The root's public key (base64url, from `platform root generate`). With --trust-list: the
+    /// root key stays offline and the platform publishes that list, refusing to start unless it
+    /// verifies under this key and lists this platform's issuer and platform keys as valid now.
+    #[arg(long, env = "PLATFORM_ROOT_PUBLIC_KEY", requires = "trust_list", value_parser = public_key)]
+    pub root_public_key: Option<PublicKey>,
+
+    /// File with the trust list signed offline (`platform root sign-trust-list`); needs
+    /// --root-public-key.
+    #[arg(long, env = "PLATFORM_TRUST_LIST", requires = "root_public_key")]
+    pub trust_list: Option<PathBuf>,
+
+    /// Development only, without --root-public-key and --trust-list: file with a root key's
+    /// 32-byte seed, generated if missing, with which the platform signs its own trust list at
+    /// start. Default: DATA_DIR/keys/root.key.
+    #[arg(long, env = "PLATFORM_ROOT_KEY", conflicts_with_all = ["root_public_key", "trust_list"])]
     pub root_key: Option<PathBuf>,
 
-    /// File with the issuer key's 32-byte seed (signs vouchers); generated if missing.
-    /// Default: DATA_DIR/keys/issuer.key.
-    #[arg(long, env = "PLATFORM_ISSUER_KEY")]
-    pub issuer_key: Option<PathBuf>,
-
-    /// File with the platform key's 32-byte seed (signs revocation lists and expiry
-    /// extensions); generated if missing. Default: DATA_DIR/keys/platform.key.
-    #[arg(long, env = "PLATFORM_PLATFORM_KEY")]
-    pub platform_key: Option<PathBuf>,
+    /// Where the signing keys are.
+    #[command(flatten)]
+    pub keys: KeyFiles,
 
     /// The relay's WebSocket listener, TCP address and port (port 0 picks a free port; 0.0.0.0
     /// listens on every interface and announces each). Served by GET /api/relay.
@@ -103,6 +225,22 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where the trust list comes from: signed offline when both --root-public-key and
+    /// --trust-list are given, else development.
+    pub fn trust_source(&self) -> TrustSource {
+        match (&self.root_public_key, &self.trust_list) {
+            (Some(root), Some(list)) => TrustSource::Offline { root: *root, list: list.clone() },
+            _ => TrustSource::Development {
+                root_key: self.root_key.clone().unwrap_or_else(|| keys::default_path(&self.data_dir, "root")),
+            },
+        }
+    }
+
+    /// Where each signing key lives.
+    pub fn key_paths(&self) -> keys::KeyPaths {
+        self.keys.paths()
+    }
+
     /// Where the platform's relay listens.
     pub fn relay_listen(&self) -> relay::Listen {
         relay::Listen { websocket: self.relay_ws_listen, webrtc_direct: self.relay_webrtc_listen }
@@ -144,6 +282,32 @@ fn operator_token(text: &str) -> Result<String, String> {
         return Err("the operator token must not contain spaces or control characters".into());
     }
     Ok(text.to_owned())
+}
+
+fn public_key(text: &str) -> Result<PublicKey, String> {
+    crate::wire::public_key("public key", text.trim()).map_err(|error| error.to_string())
+}
+
+fn issuer_entry(text: &str) -> Result<IssuerEntry, String> {
+    let (key, brands) = match text.split_once(':') {
+        None => (text, BrandScope::Any),
+        Some((key, brands)) => {
+            let mut ids = brands
+                .split(',')
+                .map(|id| id.trim().parse::<u32>().map(BrandId).map_err(|_| format!("brand {id:?} is not a brand id")))
+                .collect::<Result<Vec<_>, _>>()?;
+            ids.sort_unstable();
+            ids.dedup();
+            (key, BrandScope::Only(ids))
+        }
+    };
+    Ok(IssuerEntry { key: public_key(key)?, brands })
+}
+
+fn rfc3339_time(text: &str) -> Result<u64, String> {
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|error| format!("not an RFC 3339 time such as 2026-01-01T00:00:00Z ({error})"))?;
+    u64::try_from(at.unix_timestamp()).map_err(|_| "before 1970".to_owned())
 }
 
 fn relay_address(text: &str) -> Result<Multiaddr, String> {

@@ -10,7 +10,7 @@ use crypto::{
     receipt::RedemptionReceipt,
     request::Order,
     revocation::RevocationList,
-    trust::VerifiedTrustList,
+    trust::{TrustList, VerifiedTrustList},
     voucher::{BrandId, Flags, Voucher, VoucherId, VoucherTerms},
 };
 use rand_core::CryptoRngCore;
@@ -89,10 +89,12 @@ pub struct Issued {
 
 /// Issues a holder-bound voucher for `order` and seals it into the recipient's mailbox, in one
 /// transaction. Retrying the same order returns the same voucher; reusing its id for another
-/// order is a conflict.
+/// order is a conflict. A voucher that `trust` would not let `issuer` sign (brand out of scope,
+/// expiry past the key's window) is not issued: merchants would refuse it.
 pub fn issue(
     connection: &mut Connection,
     issuer: &DeviceKey,
+    trust: &TrustList,
     order: &Order,
     now: u64,
     rng: &mut impl CryptoRngCore,
@@ -118,6 +120,15 @@ pub fn issue(
         flags,
         holder: Some(order.recipient),
     };
+    if !crate::trust::issuer_covers(trust, &issuer.public(), terms.brand, terms.issued_at, terms.expires_at) {
+        return Err(ApiError::Unavailable(format!(
+            "cannot issue sku {}: the trust list does not let this platform's issuer key sign for brand {} until {}; \
+             the operator must install a newer trust list",
+            product.sku,
+            product.brand,
+            crate::trust::rfc3339(terms.expires_at)
+        )));
+    }
     let voucher = Voucher::issue(issuer, VoucherId::random(rng), terms)
         .map_err(|error| ApiError::bad(format!("cannot issue: {error}")))?;
     let sealed = crypto::seal::seal(&order.recipient, voucher.to_bytes(), rng)

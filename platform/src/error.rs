@@ -37,6 +37,9 @@ pub enum ApiError {
     /// A per-recipient or per-request limit is reached.
     #[error("{0}")]
     LimitReached(String),
+    /// The platform cannot do this with its configuration (e.g. its trust list has run out).
+    #[error("{0}")]
+    Unavailable(String),
     /// The platform failed; details are logged, not sent.
     #[error("internal error")]
     Internal(#[from] DbError),
@@ -60,6 +63,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::LimitReached(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +79,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::LimitReached(_) => "limit_reached",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }

@@ -7,7 +7,7 @@ use std::{
 };
 
 /// The bytes of `path`, or `None` if it does not exist.
-pub(super) fn read_if_present(path: &Path) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_if_present(path: &Path) -> io::Result<Option<Vec<u8>>> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -20,7 +20,7 @@ pub(super) fn read_if_present(path: &Path) -> io::Result<Option<Vec<u8>>> {
 /// The bytes go to `<path>.tmp` first and are synced, then linked to `path`, so a crash leaves
 /// either no file or the whole file, never a truncated identity. The link fails if `path`
 /// exists: an existing file is never replaced.
-pub(super) fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty());
     if let Some(parent) = parent {
         fs::create_dir_all(parent)?;

@@ -1,21 +1,25 @@
 //! The central platform: serves the PWA and the HTTP API, keeps its state in SQLite, runs a
 //! libp2p relay.
 //!
-//! The binary is a thin shell over [`run`] and [`run_relay`] (`platform relay`); tests spawn
-//! the binary itself.
+//! The binary is a thin shell over [`run`], [`run_relay`] (`platform relay`), [`run_root`]
+//! (`platform root`, on the offline machine) and [`print_public_keys`] (`platform public-keys`);
+//! tests spawn the binary itself.
 
 mod api;
 pub mod config;
 pub mod coupons;
 pub mod db;
 pub mod error;
+mod files;
 mod http;
 pub mod keys;
 pub mod mailbox;
 pub mod registry;
 pub mod relay;
+pub mod root;
 pub mod signatures;
 mod static_files;
+pub mod trust;
 pub mod wire;
 
 use std::io::Write as _;
@@ -30,19 +34,17 @@ pub async fn run(config: config::Config, shutdown: impl Future<Output = ()> + Se
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let db = db::Db::open(&config.data_dir)
         .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?;
-    let key_paths = keys::KeyPaths {
-        root: config.root_key.clone(),
-        issuer: config.issuer_key.clone(),
-        platform: config.platform_key.clone(),
-    };
-    let keys = keys::PlatformKeys::load_or_generate(&config.data_dir, &key_paths).context("cannot load the keys")?;
+    let keys =
+        keys::PlatformKeys::load_or_generate(&config.data_dir, &config.key_paths()).context("cannot load the keys")?;
+    let source = config.trust_source();
     let (keys, trust) = db
         .with(move |connection| {
-            let trust = keys.trust_list(connection, wire::now());
+            let trust = trust::load(&source, &keys, connection, wire::now());
             Ok((keys, trust))
         })
         .await?;
-    let signing = std::sync::Arc::new(api::Signing { keys, trust: trust.context("cannot make the trust list")? });
+    let trust = trust.context("refusing to start with this trust list")?;
+    let signing = std::sync::Arc::new(api::Signing { keys, root: trust.root, trust: trust.list });
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(dist = %config.dist.display(), "no index.html in the PWA directory: build it with `cargo xtask run`");
     }
@@ -89,6 +91,31 @@ pub async fn run_relay(
     }
     let relay = relay::Relay::bind(&config.data_dir, &config.listen()).await.context("cannot start the relay")?;
     relay.serve(shutdown).await;
+    Ok(())
+}
+
+/// `platform root …`: the offline root's commands; prints what they made.
+pub fn run_root(command: &config::RootCommand) -> anyhow::Result<()> {
+    match command {
+        config::RootCommand::Generate { root_key } => {
+            let public = root::generate(root_key)?;
+            println!("root public key {}", wire::b64(&public.to_bytes()));
+        }
+        config::RootCommand::SignTrustList(request) => {
+            let list = root::sign_trust_list(request, wire::now())?;
+            let root = keys::load_existing(&request.root_key)?.public();
+            print!("trust list written to {}\n{}", request.out.display(), root::describe(&root, list.list()));
+        }
+    }
+    Ok(())
+}
+
+/// `platform public-keys`: prints `issuer KEY` and `platform KEY` (base64url), generating
+/// missing key files.
+pub fn print_public_keys(config: &config::PublicKeysConfig) -> anyhow::Result<()> {
+    let keys = keys::PlatformKeys::load_or_generate(&config.data_dir, &config.key_paths())?;
+    println!("issuer {}", wire::b64(&keys.issuer.public().to_bytes()));
+    println!("platform {}", wire::b64(&keys.platform.public().to_bytes()));
     Ok(())
 }
 

@@ -15,5 +15,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.mode {
         None => platform::run(cli.platform, platform::shutdown_signal()).await,
         Some(platform::config::Mode::Relay(relay)) => platform::run_relay(relay, platform::shutdown_signal()).await,
+        Some(platform::config::Mode::Root(command)) => platform::run_root(&command),
+        Some(platform::config::Mode::PublicKeys(config)) => platform::print_public_keys(&config),
     }
 }

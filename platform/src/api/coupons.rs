@@ -56,7 +56,7 @@ async fn trust_list(State(state): State<AppState>) -> Json<TrustList> {
     let issued_at = trust.list().issued_at;
     Json(TrustList {
         signed: SignedList { list: b64(trust.to_bytes()), issued_at, age_secs: trust.age(wire::now()) },
-        root_key: b64(&state.signing.keys.root.public().to_bytes()),
+        root_key: b64(&state.signing.root.to_bytes()),
     })
 }
 
@@ -114,7 +114,9 @@ async fn gift(
     wire::signed_by_named_key(&order, "buyer", &request.signature)?;
     let now = wire::now();
     let issued = state
-        .run(move |connection, signing| coupons::issue(connection, &signing.keys.issuer, &order, now, &mut OsRng))
+        .run(move |connection, signing| {
+            coupons::issue(connection, &signing.keys.issuer, signing.trust.list(), &order, now, &mut OsRng)
+        })
         .await?;
     let voucher = &issued.voucher;
     let response = GiftResponse {

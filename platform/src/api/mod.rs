@@ -13,7 +13,7 @@ pub(crate) mod relay;
 use std::sync::Arc;
 
 use axum::{Router, extract::DefaultBodyLimit};
-use crypto::trust::VerifiedTrustList;
+use crypto::{keys::PublicKey, trust::VerifiedTrustList};
 use rusqlite::Connection;
 
 use crate::{error::ApiError, http::AppState, keys::PlatformKeys};
@@ -33,6 +33,8 @@ pub(crate) const MAX_BATCH: usize = 2000;
 #[derive(Debug)]
 pub(crate) struct Signing {
     pub(crate) keys: PlatformKeys,
+    /// The root the trust list verifies under.
+    pub(crate) root: PublicKey,
     pub(crate) trust: VerifiedTrustList,
 }
 

@@ -12,7 +12,8 @@ use std::{path::Path, time::SystemTime};
 use libp2p_webrtc::tokio::Certificate;
 use x509_parser::prelude::FromDer as _;
 
-use super::{RelayError, files};
+use super::RelayError;
+use crate::files;
 
 /// Loads the certificate from `path`, or generates and stores one (mode 0600) if there is none.
 pub(super) fn load_or_generate(path: &Path) -> Result<Certificate, RelayError> {

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use libp2p::identity::Keypair;
 
-use super::{RelayError, files};
+use super::RelayError;
+use crate::files;
 
 /// Loads the identity from `path`, or generates and stores one (mode 0600) if there is none.
 pub(super) fn load_or_generate(path: &Path) -> Result<Keypair, RelayError> {

@@ -20,7 +20,6 @@ mod announce;
 mod behaviour;
 mod certificate;
 mod error;
-mod files;
 mod identity;
 pub mod limits;
 mod listen;
