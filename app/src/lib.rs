@@ -4,8 +4,10 @@
 //! adapters (`platform_client`, the IndexedDB stores of `store-indexeddb`).
 
 pub mod connection;
+pub mod contacts;
 pub mod device;
 pub mod i18n;
+pub mod key_backup;
 pub mod locale;
 pub mod platform_client;
 pub mod pwa;

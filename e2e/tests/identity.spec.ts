@@ -1,21 +1,12 @@
 import type { Page } from "@playwright/test";
+import { DevicePage, FINGERPRINT, fingerprintOf } from "../fixtures/device-page";
 import { expect, test } from "../fixtures/platform";
 
-const FINGERPRINT = /^[0-9a-f]{4}( [0-9a-f]{4}){3}$/;
-
-async function fingerprintOn(page: Page, baseUrl: string): Promise<string> {
-  await page.goto(new URL("/settings", baseUrl).toString());
-  const fingerprint = page.getByTestId("device-fingerprint");
-  await expect(fingerprint).toHaveText(FINGERPRINT);
-  await expect(page.getByTestId("storage-alert")).toHaveCount(0);
-  return (await fingerprint.textContent()) ?? "";
-}
-
 /** What the device database holds, read the way any page script could (without creating it). */
-function storedRecords(page: Page): Promise<{ version: number; identity: number }> {
+function storedRecords(page: Page): Promise<{ version: number; identity: number; contacts: number }> {
   return page.evaluate(async () => {
     const databases = await indexedDB.databases();
-    if (!databases.some((db) => db.name === "om-device")) return { version: 0, identity: 0 };
+    if (!databases.some((db) => db.name === "om-device")) return { version: 0, identity: 0, contacts: 0 };
     return new Promise((resolve, reject) => {
       const open = indexedDB.open("om-device");
       open.onerror = () => reject(open.error);
@@ -23,42 +14,66 @@ function storedRecords(page: Page): Promise<{ version: number; identity: number 
         const db = open.result;
         if (!db.objectStoreNames.contains("identity")) {
           db.close();
-          resolve({ version: db.version, identity: 0 });
+          resolve({ version: db.version, identity: 0, contacts: 0 });
           return;
         }
-        const count = db.transaction("identity").objectStore("identity").count();
-        count.onsuccess = () => {
+        const tx = db.transaction(["identity", "contacts"]);
+        const identity = tx.objectStore("identity").count();
+        const contacts = tx.objectStore("contacts").count();
+        tx.oncomplete = () => {
           db.close();
-          resolve({ version: db.version, identity: count.result });
+          resolve({ version: db.version, identity: identity.result, contacts: contacts.result });
         };
-        count.onerror = () => reject(count.error);
+        tx.onerror = () => reject(tx.error);
       };
     });
   });
 }
 
-test("the device identity is created once and survives reloads and a reopened context", async ({ browser, platform }) => {
-  const first = await browser.newContext();
-  const page = await first.newPage();
-  const created = await fingerprintOn(page, platform.url);
-  expect(await storedRecords(page)).toEqual({ version: 2, identity: 1 });
+test("the device identity and the user's contacts survive reloads and a reopened context", async ({ browser, platform }) => {
+  // A friend's device, to add as a contact.
+  const friendContext = await browser.newContext();
+  const friendKey = await new DevicePage(await friendContext.newPage(), platform.url).ownContactKey();
+  await friendContext.close();
+  expect(friendKey).toMatch(/^[0-9a-f]{64}$/);
 
-  await page.reload();
-  await expect(page.getByTestId("device-fingerprint")).toHaveText(created);
+  const first = await browser.newContext();
+  const device = new DevicePage(await first.newPage(), platform.url);
+  const created = await device.identity();
+  expect(fingerprintOf(await device.contactKey.innerText())).toBe(created);
+  expect(await storedRecords(device.page)).toEqual({ version: 2, identity: 1, contacts: 0 });
+
+  // Something that is no key is refused, and nothing is stored.
+  await device.addContact("1234 not a key", "민지");
+  await expect(device.page.getByTestId("contact-error")).toContainText("연락처 키가 아닙니다");
+  await expect(device.contacts).toHaveCount(0);
+
+  await device.addContact(friendKey, "민지");
+  await expect(device.contacts).toHaveCount(1);
+  await expect(device.page.getByTestId("contact-name")).toHaveText("민지");
+  await expect(device.page.getByTestId("contact-fingerprint")).toHaveText(fingerprintOf(friendKey));
+
+  await device.page.reload();
+  await expect(device.page.getByTestId("contact-name")).toHaveText("민지");
+  expect(await device.identity()).toBe(created);
 
   const state = await first.storageState({ indexedDB: true });
   expect(state.origins.some((origin) => origin.indexedDB?.some((db) => db.name === "om-device"))).toBe(true);
   await first.close();
 
   const reopened = await browser.newContext({ storageState: state });
-  const again = await reopened.newPage();
-  expect(await fingerprintOn(again, platform.url)).toBe(created);
-  expect(await storedRecords(again)).toEqual({ version: 2, identity: 1 });
+  const again = new DevicePage(await reopened.newPage(), platform.url);
+  expect(await again.identity()).toBe(created);
+  await again.goto();
+  await expect(again.contacts).toHaveCount(1);
+  await expect(again.page.getByTestId("contact-name")).toHaveText("민지");
+  await expect(again.page.getByTestId("contact-fingerprint")).toHaveText(fingerprintOf(friendKey));
+  expect(await storedRecords(again.page)).toEqual({ version: 2, identity: 1, contacts: 1 });
   await reopened.close();
 
   // Another device (empty storage) gets a key of its own.
   const other = await browser.newContext();
-  expect(await fingerprintOn(await other.newPage(), platform.url)).not.toBe(created);
+  expect(await new DevicePage(await other.newPage(), platform.url).identity()).not.toBe(created);
   await other.close();
 });
 

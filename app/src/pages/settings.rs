@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::storage_alert::problem_text,
+    components::{KeyBackupSection, storage_alert::problem_text},
     device::DeviceStatus,
     i18n::{Lang, Strings},
     locale::Locale,
@@ -53,6 +53,7 @@ fn DeviceSection() -> impl IntoView {
             <h2>{move || t().settings_device}</h2>
             {move || device_details(t(), device.get())}
             <p>{move || t().settings_backup_note}</p>
+            <KeyBackupSection />
         </section>
     }
 }
@@ -61,6 +62,7 @@ fn device_details(t: &'static Strings, status: DeviceStatus) -> AnyView {
     match status {
         DeviceStatus::Ready {
             fingerprint,
+            contact_key,
             persistent,
         } => {
             let storage = if persistent {
@@ -73,6 +75,11 @@ fn device_details(t: &'static Strings, status: DeviceStatus) -> AnyView {
                     {t.settings_device_key} ": "
                     <code data-testid="device-fingerprint">{fingerprint}</code>
                 </p>
+                <p>
+                    {t.settings_contact_key} ": "
+                    <code class="key-text" data-testid="device-contact-key">{contact_key}</code>
+                </p>
+                <p class="hint">{t.settings_contact_key_hint}</p>
                 <p data-testid="storage-persistence" data-persistent=persistent.to_string()>
                     {storage}
                 </p>
