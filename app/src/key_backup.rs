@@ -59,8 +59,8 @@ pub async fn restore(store: &IdbStore, key: DeviceKey) -> Result<(), BackupProbl
     Ok(store.replace_device_key(key).await?)
 }
 
-/// The key derivation takes about a second on the page's only thread: yield once first, so the
-/// "working" state the caller just set is on screen meanwhile.
+/// The key derivation (Argon2id over 19 MiB) holds the page's only thread for a while: yield
+/// once first, so the "working" state the caller just set is on screen meanwhile.
 async fn let_the_page_paint() {
     TimeoutFuture::new(0).await;
 }

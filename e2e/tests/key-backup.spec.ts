@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { DevicePage } from "../fixtures/device-page";
 import { expect, test } from "../fixtures/platform";
 
@@ -19,6 +20,11 @@ test("a key backup made on one device restores that identity on another; a wrong
   await expect(source.page.getByTestId("backup-error")).toHaveText("두 암호가 다릅니다.");
   const backup = await source.createBackup(PASSPHRASE);
   expect(backup).toMatch(/^OMKEY:[A-Za-z0-9_-]{108}$/);
+  const [download] = await Promise.all([
+    source.page.waitForEvent("download"),
+    source.page.getByTestId("backup-download").click(),
+  ]);
+  expect(readFileSync(await download.path(), "utf8")).toBe(backup);
   await sourceContext.close();
 
   const targetContext = await browser.newContext();

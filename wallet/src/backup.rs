@@ -17,7 +17,8 @@
 //!
 //! The encryption key is Argon2id (RFC 9106, version 0x13) of the passphrase's UTF-8 bytes and
 //! the salt, with 19 MiB of memory, 2 passes, 1 lane, 32 bytes out: the OWASP minimum for
-//! Argon2id, which a phone's browser computes in about a second. The associated data is the
+//! Argon2id, small enough for a phone's browser (wasm, one thread), where a derivation takes
+//! seconds rather than minutes. The associated data is the
 //! version, salt and nonce, so none of them can be changed unnoticed. Each backup has its own
 //! salt, hence its own key; the random nonce guards against a poor random source as well.
 //!
