@@ -24,7 +24,7 @@ use web_sys::{Event, IdbRequest};
 
 use crate::db::{
     ACKS, CONTACTS, CONVERSATIONS, IdbStore, MESSAGES, OUTBOX, Tx, WAITING, all_records, array_of,
-    backend, bin, bytes_of, collect, delete, get, get_record, index_values, object, prefix_range,
+    backend, bin, bytes_of, collect, delete, dom_error, get, get_record, index_values, object, prefix_range,
     js_error, put, put_record, take_keys,
 };
 
@@ -106,7 +106,7 @@ impl ChatTx<'_> {
             .map(|request| match request.error() {
                 Ok(None) => Ok(true),
                 Ok(Some(error)) if error.name() == DUPLICATE => Ok(false),
-                Ok(Some(error)) => Err(StoreError::Backend { name: error.name(), message: error.message() }),
+                Ok(Some(error)) => Err(dom_error(&error)),
                 Err(error) => Err(js_error(error)),
             })
             .collect()

@@ -194,7 +194,7 @@ pub(crate) fn backend(error: impl Into<Error>) -> StoreError {
     }
 }
 
-fn dom_error(e: &web_sys::DomException) -> StoreError {
+pub(crate) fn dom_error(e: &web_sys::DomException) -> StoreError {
     StoreError::Backend {
         name: e.name(),
         message: e.message(),
