@@ -9,6 +9,7 @@ pub mod device;
 pub mod i18n;
 pub mod key_backup;
 pub mod locale;
+pub mod network;
 pub mod platform_client;
 pub mod pwa;
 
@@ -33,6 +34,7 @@ pub fn App() -> impl IntoView {
     let update_ready = pwa::register_service_worker();
     let device = device::start();
     provide_context(device);
+    provide_context(network::start());
     view! {
         <Router>
             <div class="shell">

@@ -25,6 +25,12 @@ pub enum PlatformError {
 
 /// Asks `path` whether the platform is up, never waiting longer than `timeout_ms`.
 pub async fn check_health(path: &str, timeout_ms: u32) -> Result<(), PlatformError> {
+    get(path, timeout_ms).await.map(drop)
+}
+
+/// GETs `path`, bypassing the HTTP cache, never waiting longer than `timeout_ms`; a non-success
+/// status is an error.
+pub async fn get(path: &str, timeout_ms: u32) -> Result<Response, PlatformError> {
     let window = web_sys::window().ok_or(PlatformError::NoWindow)?;
     let controller = AbortController::new().map_err(|e| PlatformError::Unreachable(js_message(&e)))?;
     let init = RequestInit::new();
@@ -34,7 +40,7 @@ pub async fn check_health(path: &str, timeout_ms: u32) -> Result<(), PlatformErr
     let _abort_on_timeout = gloo::timers::callback::Timeout::new(timeout_ms, move || controller.abort());
     let response = JsFuture::from(response).await.map_err(|e| PlatformError::Unreachable(js_message(&e)))?;
     let response: Response = response.dyn_into().map_err(|e| PlatformError::Unreachable(js_message(&e)))?;
-    if response.ok() { Ok(()) } else { Err(PlatformError::Status(response.status())) }
+    if response.ok() { Ok(response) } else { Err(PlatformError::Status(response.status())) }
 }
 
 /// The message of a JS exception, as an owned string.

@@ -4,6 +4,7 @@ pub mod connection_banner;
 pub mod empty_state;
 pub mod key_backup;
 pub mod nav_bar;
+pub mod peer_links;
 pub mod storage_alert;
 pub mod update_prompt;
 
@@ -11,5 +12,6 @@ pub use connection_banner::ConnectionBanner;
 pub use empty_state::EmptyState;
 pub use key_backup::KeyBackupSection;
 pub use nav_bar::NavBar;
+pub use peer_links::PeerLinksSection;
 pub use storage_alert::StorageAlert;
 pub use update_prompt::UpdatePrompt;

@@ -35,6 +35,7 @@ pub fn SettingsPage() -> impl IntoView {
                 .collect_view()}
         </fieldset>
         <DeviceSection />
+        <crate::components::PeerLinksSection />
         <section>
             <h2>{move || t().settings_about}</h2>
             <p>{move || t().settings_about_body}</p>
