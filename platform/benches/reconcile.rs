@@ -3,9 +3,10 @@
 //! presentation), batch-verified. Target on the 2-core build machine: at least 20,000/s.
 //!
 //! - `reconciliation/batch_verify`: `signatures::verify_receipts` alone on one upload.
-//! - `reconciliation/upload_fresh`: decoding, signature batch, and the SQLite transaction that
-//!   spends every voucher and stores every receipt, on a fresh copy of a database holding the
-//!   issued vouchers (a real file in WAL mode with `synchronous=FULL`, as the server runs).
+//! - `reconciliation/upload_fresh`: `coupons::reconcile` as the API runs it: decoding and
+//!   signature batches, chunk by chunk, overlapping with the SQLite transaction that spends every
+//!   voucher and stores every receipt, on a fresh copy of a database holding the issued vouchers
+//!   (a real file with the server's pragmas, `db::connect`).
 //! - `reconciliation/upload_retry`: the same upload again (idempotent: outcomes read back).
 //!
 //! Non-timing figures (batch size, signatures per receipt, receipt and upload sizes) are printed
@@ -27,7 +28,7 @@ use crypto::{
     voucher::BrandId,
 };
 use platform::{
-    coupons::{self, Channel, ReceiptContext},
+    coupons::{self, ReceiptContext},
     db,
     keys::{KeyPaths, PlatformKeys},
     registry, signatures, trust,
@@ -88,13 +89,11 @@ fn fresh_copy(template: &Path, dir: &Path, n: usize) -> rusqlite::Connection {
     db::connect(&path).unwrap()
 }
 
+/// The upload as `POST /api/reconciliation` runs it, after base64: how many receipts counted.
 fn upload(connection: &mut rusqlite::Connection, receipts: &[Vec<u8>]) -> usize {
-    let decoded: Vec<RedemptionReceipt> =
-        receipts.iter().map(|bytes| RedemptionReceipt::from_bytes(bytes).unwrap()).collect();
-    let checked = signatures::CheckedReceipts::check(decoded);
     let context = ReceiptContext { extensions: &[], now: NOW };
-    let outcomes = coupons::process_receipts(connection, &checked, Channel::Reconciliation, context).unwrap();
-    outcomes.iter().filter(|outcome| **outcome == coupons::Outcome::Accepted).count()
+    let processed = coupons::reconcile(connection, receipts, context).unwrap();
+    processed.iter().filter(|processed| processed.outcome == coupons::Outcome::Accepted).count()
 }
 
 fn bench(c: &mut Criterion) {

@@ -3,11 +3,13 @@
 //! Plain functions over a SQLite connection; each takes the time as an argument and does its
 //! writes in one transaction. The HTTP handlers in `api` only decode, call and encode.
 
+use std::collections::HashMap;
+
 use crypto::{
     extension::{VerifiedExpiryExtension, effective_expiry},
     keys::DeviceKey,
     presentation::Scanned,
-    receipt::RedemptionReceipt,
+    receipt::{ReceiptId, RedemptionReceipt},
     request::Order,
     revocation::RevocationList,
     trust::{TrustList, VerifiedTrustList},
@@ -295,9 +297,18 @@ pub struct ReceiptContext<'a> {
     pub now: u64,
 }
 
+/// A receipt's outcome and its id (none if it did not decode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processed {
+    /// The receipt's id.
+    pub receipt_id: Option<ReceiptId>,
+    /// What happened to it.
+    pub outcome: Outcome,
+}
+
 /// Processes receipts in one transaction: each gets an outcome, in order. Their signatures were
-/// checked before ([`CheckedReceipts`]), in batches, outside the database lock. Retrying a
-/// receipt returns its stored outcome.
+/// checked before ([`CheckedReceipts`]), in batches, outside the database's work; the chunks may
+/// still be arriving ([`reconcile`]). Retrying a receipt returns its stored outcome.
 ///
 /// Online: a spent voucher is refused. A refusal of a registered merchant's receipt is recorded, so
 /// the same receipt uploaded later is refused again ("refused online: …"), never counted or taken
@@ -305,21 +316,75 @@ pub struct ReceiptContext<'a> {
 /// receipts, hence both holder-signed presentations.
 pub fn process_receipts(
     connection: &mut Connection,
-    receipts: &CheckedReceipts,
+    receipts: impl IntoIterator<Item = CheckedReceipts>,
     channel: Channel,
     context: ReceiptContext<'_>,
-) -> Result<Vec<Outcome>, ApiError> {
+) -> Result<Vec<Processed>, ApiError> {
     let transaction = connection.transaction()?;
-    let mut outcomes = Vec::with_capacity(receipts.len());
-    for (receipt, signatures) in receipts.iter() {
-        let outcome = match signatures {
-            Err(error) => Outcome::Refused { reason: error.to_string() },
-            Ok(()) => process_one(&transaction, receipt, channel, context)?,
-        };
-        outcomes.push(outcome);
+    let mut merchants = Merchants::default();
+    let mut processed = Vec::new();
+    for chunk in receipts {
+        processed.reserve(chunk.len());
+        for entry in chunk.iter() {
+            processed.push(match entry {
+                Err(error) => {
+                    Processed { receipt_id: None, outcome: Outcome::Refused { reason: format!("receipt: {error}") } }
+                }
+                Ok((receipt, signatures)) => Processed {
+                    receipt_id: Some(receipt.receipt_id()),
+                    outcome: match signatures {
+                        Err(error) => Outcome::Refused { reason: error.to_string() },
+                        Ok(()) => process_one(&transaction, &mut merchants, receipt, channel, context)?,
+                    },
+                },
+            });
+        }
     }
     transaction.commit()?;
-    Ok(outcomes)
+    Ok(processed)
+}
+
+/// Reconciles an upload (each receipt's bytes) in one transaction: decoding and checking the
+/// signatures of the next chunk overlaps with the database work on this one
+/// ([`crate::signatures::pipelined`]), with the same outcomes as checking everything first.
+pub fn reconcile(
+    connection: &mut Connection,
+    uploads: &[Vec<u8>],
+    context: ReceiptContext<'_>,
+) -> Result<Vec<Processed>, ApiError> {
+    crate::signatures::pipelined(uploads, |checked| {
+        process_receipts(connection, checked, Channel::Reconciliation, context)
+    })
+}
+
+/// The merchants met in one transaction: an upload's receipts mostly come from one merchant,
+/// and nothing in a transaction changes a merchant.
+#[derive(Default)]
+struct Merchants(HashMap<u32, Option<MerchantState>>);
+
+/// What a receipt is checked against of its merchant.
+#[derive(Clone)]
+struct MerchantState {
+    brand: u32,
+    public_key: Vec<u8>,
+    approved_at: Option<i64>,
+}
+
+impl Merchants {
+    fn get(&mut self, transaction: &Transaction<'_>, id: u32) -> Result<Option<MerchantState>, ApiError> {
+        if let Some(known) = self.0.get(&id) {
+            return Ok(known.clone());
+        }
+        let merchant = cached_row(
+            transaction,
+            "SELECT brand, public_key, approved_at FROM merchants WHERE id = ?1",
+            params![id],
+            |row| Ok(MerchantState { brand: row.get(0)?, public_key: row.get(1)?, approved_at: row.get(2)? }),
+        )
+        .optional()?;
+        self.0.insert(id, merchant.clone());
+        Ok(merchant)
+    }
 }
 
 fn refused(reason: impl Into<String>) -> Result<Outcome, ApiError> {
@@ -344,6 +409,7 @@ fn cached_execute(transaction: &Transaction<'_>, sql: &str, parameters: impl rus
 
 fn process_one(
     transaction: &Transaction<'_>,
+    merchants: &mut Merchants,
     receipt: &RedemptionReceipt,
     channel: Channel,
     context: ReceiptContext<'_>,
@@ -364,14 +430,9 @@ fn process_one(
         }
         return stored_outcome(transaction, &receipt_id, &outcome, reason);
     }
-    let merchant: Option<(u32, Vec<u8>, Option<i64>)> = cached_row(
-        transaction,
-        "SELECT brand, public_key, approved_at FROM merchants WHERE id = ?1",
-        params![receipt.merchant().0],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )
-    .optional()?;
-    let Some((brand, merchant_key, approved_at)) = merchant else {
+    let Some(MerchantState { brand, public_key: merchant_key, approved_at }) =
+        merchants.get(transaction, receipt.merchant().0)?
+    else {
         return refused("unknown merchant");
     };
     if merchant_key != receipt.merchant_key().to_bytes() {
@@ -414,12 +475,12 @@ fn process_merchants_receipt(
     }
     let row = cached_row(
         transaction,
-        "SELECT bytes, spent_by, revoked_at FROM vouchers WHERE id = ?1",
+        "SELECT rowid, bytes, spent_by, revoked_at FROM vouchers WHERE id = ?1",
         params![voucher.id().0],
-        |row| Ok(VoucherState { bytes: row.get(0)?, spent_by: row.get(1)?, revoked_at: row.get(2)? }),
+        |row| Ok(VoucherState { rowid: row.get(0)?, bytes: row.get(1)?, spent_by: row.get(2)?, revoked_at: row.get(3)? }),
     )
     .optional()?;
-    let Some(VoucherState { bytes: issued_bytes, spent_by, revoked_at }) = row else {
+    let Some(VoucherState { rowid, bytes: issued_bytes, spent_by, revoked_at }) = row else {
         return refused("voucher not issued by this platform");
     };
     if issued_bytes != voucher.to_bytes() {
@@ -449,10 +510,11 @@ fn process_merchants_receipt(
     }
     match spent_by {
         None => {
+            // By rowid: the row just read, without a second search of the id index.
             cached_execute(
                 transaction,
-                "UPDATE vouchers SET spent_by = ?2 WHERE id = ?1 AND spent_by IS NULL",
-                params![voucher.id().0, receipt_id],
+                "UPDATE vouchers SET spent_by = ?2 WHERE rowid = ?1 AND spent_by IS NULL",
+                params![rowid, receipt_id],
             )?;
             insert_receipt(transaction, receipt, channel, "accepted", context.now)?;
             Ok(Outcome::Accepted)
@@ -474,6 +536,7 @@ fn process_merchants_receipt(
 
 /// What reconciliation needs of a stored voucher.
 struct VoucherState {
+    rowid: i64,
     bytes: Vec<u8>,
     spent_by: Option<Vec<u8>>,
     revoked_at: Option<i64>,

@@ -48,8 +48,9 @@ pub fn sign_trust_list(request: &SignTrustList, now: u64) -> anyhow::Result<Veri
     let bytes = list.sign(&root).map_err(|error| anyhow::anyhow!("cannot sign this trust list: {error}"))?;
     let verified = VerifiedTrustList::from_bytes(&bytes, &root.public())
         .map_err(|error| anyhow::anyhow!("the signed trust list does not verify: {error}"))?;
-    crate::files::write_private(&request.out, &bytes)
-        .with_context(|| format!("cannot write the trust list to {} (an existing file is never replaced)", request.out.display()))?;
+    crate::files::write_private(&request.out, &bytes).with_context(|| {
+        format!("cannot write the trust list to {} (an existing file is never replaced)", request.out.display())
+    })?;
     Ok(verified)
 }
 

@@ -3,13 +3,13 @@
 //! issuer signature needs no check here: the platform compares the voucher with the one it issued,
 //! byte for byte.
 //!
-//! One `ed25519_dalek::verify_batch` call covers a whole upload; only if it fails is each receipt
-//! checked alone, with `verify_strict` (`crypto::keys::SignedMessage`, the same bytes the batch saw),
+//! One `ed25519_dalek::verify_batch` call per core covers an upload; only if one fails is each of
+//! its receipts checked alone, with `verify_strict` (`crypto::keys::SignedMessage`, the same bytes the batch saw),
 //! to name the bad ones. Batch verification is slightly more permissive than `verify_strict` (it
 //! does not refuse small-order `R`); that cannot forge anything, and a receipt's identity is its
 //! receipt id, never its signature bytes, so signature malleability gains nothing.
 
-use crypto::{keys::SignedMessage, presentation::Scanned, receipt::RedemptionReceipt};
+use crypto::{codec::DecodeError, keys::SignedMessage, presentation::Scanned, receipt::RedemptionReceipt};
 
 /// Why a receipt's signatures do not check out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -40,57 +40,135 @@ impl Signed {
     }
 }
 
-/// Receipts whose signatures have been checked: the only input reconciliation takes, so no
-/// receipt can be processed unchecked. Checking is CPU work; do it off the database's thread.
+/// An uploaded receipt after decoding and signature checking.
+pub type Checked = Result<(RedemptionReceipt, Result<(), SignatureError>), DecodeError>;
+
+/// Receipts decoded and with their signatures checked: the only input reconciliation takes, so no
+/// receipt can be processed unchecked. Checking is CPU work; do it off the database's thread, or
+/// overlapping with it ([`pipelined`]).
 #[derive(Debug, Clone)]
 pub struct CheckedReceipts {
-    receipts: Vec<RedemptionReceipt>,
-    results: Vec<Result<(), SignatureError>>,
+    entries: Vec<Checked>,
 }
 
 impl CheckedReceipts {
-    /// Checks the signatures of every receipt ([`verify_receipts`]).
+    /// Checks the signatures of decoded receipts ([`verify_receipts`]).
     pub fn check(receipts: Vec<RedemptionReceipt>) -> Self {
         let results = verify_receipts(&receipts);
-        Self { receipts, results }
+        Self { entries: receipts.into_iter().zip(results).map(Ok).collect() }
     }
 
-    /// Each receipt with the result of its signature check, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&RedemptionReceipt, Result<(), SignatureError>)> {
-        self.receipts.iter().zip(self.results.iter().copied())
+    /// Decodes each receipt's bytes and checks the signatures of those that decode, in one batch
+    /// on this thread.
+    pub fn decode_and_check(uploads: &[Vec<u8>]) -> Self {
+        let decoded: Vec<Result<RedemptionReceipt, DecodeError>> =
+            uploads.iter().map(|bytes| RedemptionReceipt::from_bytes(bytes)).collect();
+        let results = check_each(decoded.iter().map(|entry| entry.as_ref().ok()));
+        Self { entries: decoded.into_iter().zip(results).map(|(entry, result)| entry.map(|receipt| (receipt, result))).collect() }
+    }
+
+    /// Each receipt, in order: undecodable, or decoded with the result of its signature check.
+    pub fn iter(&self) -> impl Iterator<Item = Result<(&RedemptionReceipt, Result<(), SignatureError>), &DecodeError>> {
+        self.entries.iter().map(|entry| entry.as_ref().map(|(receipt, result)| (receipt, *result)))
     }
 
     /// How many receipts.
     pub fn len(&self) -> usize {
-        self.receipts.len()
+        self.entries.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.receipts.is_empty()
+        self.entries.is_empty()
     }
 }
 
-/// Fewest signatures worth a thread of their own.
-const MIN_SIGNATURES_PER_THREAD: usize = 64;
+/// Receipts per chunk of a [`pipelined`] upload: small enough that the database waits little for
+/// the first chunks, large enough for an efficient batch.
+pub const PIPELINE_CHUNK: usize = 256;
 
-/// Checks the signatures of every receipt: one result per receipt, in order. The signatures are
+/// Decodes and checks `uploads` in chunks of [`PIPELINE_CHUNK`], one worker thread per core taking
+/// every n-th chunk, while `consume` takes the checked chunks, in order, on this thread: checking
+/// later chunks overlaps with the database work on the current one. Every receipt gets the result
+/// checking it alone would give; a chunk whose worker failed is checked here. If `consume` stops
+/// early, the workers stop too.
+pub fn pipelined<T>(uploads: &[Vec<u8>], consume: impl FnOnce(&mut dyn Iterator<Item = CheckedReceipts>) -> T) -> T {
+    let chunks: Vec<&[Vec<u8>]> = uploads.chunks(PIPELINE_CHUNK).collect();
+    let workers = cores().min(chunks.len()).max(1);
+    std::thread::scope(|scope| {
+        let (results, workers_running): (Vec<_>, Vec<_>) = (0..workers)
+            .map(|worker| {
+                // One chunk ahead per worker: the database stays busy and memory stays bounded.
+                let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+                let mine: Vec<&[Vec<u8>]> = chunks.iter().skip(worker).step_by(workers).copied().collect();
+                let running = scope.spawn(move || {
+                    for chunk in mine {
+                        if sender.send(CheckedReceipts::decode_and_check(chunk)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                (receiver, running)
+            })
+            .unzip();
+        let mut in_order = chunks.iter().enumerate().map(|(index, chunk)| {
+            results[index % workers].recv().unwrap_or_else(|_| CheckedReceipts::decode_and_check(chunk))
+        });
+        let consumed = consume(&mut in_order);
+        drop(results);
+        // Joined here, so that a failed worker (its chunks were checked above) does not fail the scope.
+        for running in workers_running {
+            let _ = running.join();
+        }
+        consumed
+    })
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Fewest receipts worth a thread of their own.
+const MIN_RECEIPTS_PER_THREAD: usize = 32;
+
+/// Checks the signatures of every receipt: one result per receipt, in order. The receipts are
 /// split over the available cores, one batch per core; only a batch that fails is checked
 /// signature by signature, with `verify_strict`, to name the bad receipts.
 pub fn verify_receipts(receipts: &[RedemptionReceipt]) -> Vec<Result<(), SignatureError>> {
-    let mut results = Vec::with_capacity(receipts.len());
-    let mut signed: Vec<(usize, Signed)> = Vec::with_capacity(receipts.len() * 2);
-    for (index, receipt) in receipts.iter().enumerate() {
-        match signatures_of(receipt) {
-            Ok(list) => {
+    let threads = cores().min(receipts.len() / MIN_RECEIPTS_PER_THREAD).max(1);
+    if threads == 1 {
+        return check_each(receipts.iter().map(Some));
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = receipts
+            .chunks(receipts.len().div_ceil(threads))
+            .map(|part| (part, scope.spawn(move || check_each(part.iter().map(Some)))))
+            .collect();
+        // A part whose thread failed is checked again here.
+        running
+            .into_iter()
+            .flat_map(|(part, thread)| thread.join().unwrap_or_else(|_| check_each(part.iter().map(Some))))
+            .collect()
+    })
+}
+
+/// One result per item: one batch over the signatures of the receipts given; if it fails, each
+/// signature alone. A missing receipt (undecodable) has nothing to check: `Ok`, never used.
+fn check_each<'a>(receipts: impl Iterator<Item = Option<&'a RedemptionReceipt>>) -> Vec<Result<(), SignatureError>> {
+    let mut results = Vec::new();
+    let mut signed: Vec<(usize, Signed)> = Vec::new();
+    for (index, receipt) in receipts.enumerate() {
+        match receipt.map(signatures_of) {
+            None => results.push(Ok(())),
+            Some(Ok(list)) => {
                 results.push(Ok(()));
                 signed.extend(list.into_iter().map(|s| (index, s)));
             }
-            Err(error) => results.push(Err(error)),
+            Some(Err(error)) => results.push(Err(error)),
         }
     }
-    for part in failed_batches(&signed) {
-        for (index, signature) in part {
+    if !signed.is_empty() && !batch_ok(&signed) {
+        for (index, signature) in &signed {
             if results[*index].is_ok()
                 && let Err(error) = signature.verify_strict()
             {
@@ -99,26 +177,6 @@ pub fn verify_receipts(receipts: &[RedemptionReceipt]) -> Vec<Result<(), Signatu
         }
     }
     results
-}
-
-/// Batch-verifies `signed` in one part per core; returns the parts that failed.
-fn failed_batches(signed: &[(usize, Signed)]) -> Vec<&[(usize, Signed)]> {
-    if signed.is_empty() {
-        return Vec::new();
-    }
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let threads = cores.min(signed.len() / MIN_SIGNATURES_PER_THREAD).max(1);
-    if threads == 1 {
-        return if batch_ok(signed) { Vec::new() } else { vec![signed] };
-    }
-    std::thread::scope(|scope| {
-        let running: Vec<_> = signed
-            .chunks(signed.len().div_ceil(threads))
-            .map(|part| (part, scope.spawn(move || batch_ok(part))))
-            .collect();
-        // A part whose thread did not finish counts as failed: its signatures are checked again.
-        running.into_iter().filter_map(|(part, thread)| (!thread.join().unwrap_or(false)).then_some(part)).collect()
-    })
 }
 
 fn batch_ok(signed: &[(usize, Signed)]) -> bool {
@@ -184,5 +242,45 @@ mod tests {
         for (index, result) in results.iter().enumerate() {
             assert_eq!(*result, if index == 137 { Err(SignatureError::Merchant) } else { Ok(()) }, "receipt {index}");
         }
+    }
+
+    #[test]
+    fn a_pipelined_upload_gets_the_results_of_checking_each_receipt_alone() {
+        let fixture = Fixture::new();
+        let count = 2 * PIPELINE_CHUNK + 37;
+        let mut uploads: Vec<Vec<u8>> =
+            (1..=count as u32).map(|counter| fixture.receipt_for_presentation(counter).to_bytes().to_vec()).collect();
+        // A bad signature in the second chunk, an undecodable receipt in the first and the last.
+        let last = uploads[PIPELINE_CHUNK + 3].len() - 1;
+        uploads[PIPELINE_CHUNK + 3][last] ^= 0x01;
+        uploads[5] = vec![0xff; 40];
+        uploads[count - 1].truncate(100);
+        let chunks = pipelined(&uploads, |checked| checked.map(|chunk| chunk.len()).collect::<Vec<_>>());
+        assert_eq!(chunks, vec![PIPELINE_CHUNK, PIPELINE_CHUNK, 37], "every chunk, in order");
+        let mut seen = 0;
+        pipelined(&uploads, |checked| {
+            for (index, entry) in checked.flat_map(|chunk| chunk.entries).enumerate() {
+                seen += 1;
+                match entry {
+                    Err(_) => assert!(index == 5 || index == count - 1, "receipt {index} decodes"),
+                    Ok((receipt, result)) => {
+                        assert_eq!(receipt.to_bytes(), uploads[index], "receipt {index} in its place");
+                        let alone = verify_receipts(std::slice::from_ref(&receipt)).remove(0);
+                        assert_eq!(result, alone, "receipt {index}");
+                        assert_eq!(result.is_err(), index == PIPELINE_CHUNK + 3, "receipt {index}");
+                    }
+                }
+            }
+        });
+        assert_eq!(seen, count);
+    }
+
+    #[test]
+    fn a_consumer_that_stops_early_stops_the_workers() {
+        let fixture = Fixture::new();
+        let uploads: Vec<Vec<u8>> =
+            (1..=(4 * PIPELINE_CHUNK) as u32).map(|counter| fixture.receipt_for_presentation(counter).to_bytes().to_vec()).collect();
+        let first = pipelined(&uploads, |checked| checked.next().map(|chunk| chunk.len()));
+        assert_eq!(first, Some(PIPELINE_CHUNK));
     }
 }

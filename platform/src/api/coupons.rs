@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{MAX_BATCH, MAX_RECONCILIATION_BODY_BYTES};
 use crate::{
-    coupons::{self, Channel, Outcome, ReceiptContext},
+    coupons::{self, Channel, Outcome, Processed, ReceiptContext},
     error::ApiError,
     http::AppState,
     signatures::CheckedReceipts,
@@ -170,10 +170,10 @@ async fn redeem(
         .run(move |connection, signing| {
             let extensions = coupons::extensions(connection, &signing.trust)?;
             let context = ReceiptContext { extensions: &extensions, now };
-            coupons::process_receipts(connection, &checked, Channel::Online, context)
+            coupons::process_receipts(connection, [checked], Channel::Online, context)
         })
         .await?;
-    match outcomes.pop() {
+    match outcomes.pop().map(|processed| processed.outcome) {
         Some(Outcome::Refused { reason }) => Err(ApiError::Conflict(reason)),
         Some(outcome) => Ok(Json(Redeemed { receipt_id, voucher_id, outcome })),
         None => Err(ApiError::bad("no outcome")),
@@ -208,15 +208,17 @@ async fn reconcile(
     if request.receipts.len() > MAX_BATCH {
         return Err(ApiError::TooLarge(format!("{} receipts, at most {MAX_BATCH} per upload", request.receipts.len())));
     }
+    // Base64 here; decoding the receipts and checking their signatures overlaps with the
+    // database work (`coupons::reconcile`).
     let mut outcomes: Vec<Option<ReceiptOutcome>> = Vec::with_capacity(request.receipts.len());
-    let mut decoded = Vec::new();
+    let mut uploads = Vec::new();
     let mut positions = Vec::new();
     for (index, text) in request.receipts.iter().enumerate() {
-        match receipt("receipt", text) {
-            Ok(receipt) => {
+        match wire::bytes("receipt", text, MAX_RECEIPT_LEN) {
+            Ok(bytes) => {
                 outcomes.push(None);
                 positions.push(index);
-                decoded.push(receipt);
+                uploads.push(bytes);
             }
             Err(error) => outcomes.push(Some(ReceiptOutcome {
                 index,
@@ -225,18 +227,17 @@ async fn reconcile(
             })),
         }
     }
-    let ids: Vec<String> = decoded.iter().map(|receipt| b64(&receipt.receipt_id().0)).collect();
-    let checked = check(decoded).await?;
     let now = wire::now();
     let processed = state
         .run(move |connection, signing| {
             let extensions = coupons::extensions(connection, &signing.trust)?;
             let context = ReceiptContext { extensions: &extensions, now };
-            coupons::process_receipts(connection, &checked, Channel::Reconciliation, context)
+            coupons::reconcile(connection, &uploads, context)
         })
         .await?;
-    for ((index, receipt_id), outcome) in positions.into_iter().zip(ids).zip(processed) {
-        outcomes[index] = Some(ReceiptOutcome { index, receipt_id: Some(receipt_id), outcome });
+    for (index, Processed { receipt_id, outcome }) in positions.into_iter().zip(processed) {
+        let receipt_id = receipt_id.map(|id| b64(&id.0));
+        outcomes[index] = Some(ReceiptOutcome { index, receipt_id, outcome });
     }
     Ok(Json(Reconciled { outcomes: outcomes.into_iter().flatten().collect() }))
 }
