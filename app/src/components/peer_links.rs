@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use libp2p::PeerId;
 
 use crate::{
+    components::{OfflineLinkSection, text_field::TextField},
     i18n::Strings,
     locale::Locale,
     network::{CheckReport, LinkKind, Network, NetworkStatus, PeerLink},
@@ -38,15 +39,12 @@ pub fn PeerLinksSection() -> impl IntoView {
                 }
                 _ => None,
             }}
-            <label>
-                {move || t().peers_address_label}
-                <input
-                    type="text"
-                    data-testid="peer-address"
-                    prop:value=address
-                    on:input=move |event| set_address.set(event_target_value(&event))
-                />
-            </label>
+            <TextField
+                label=Signal::derive(move || t().peers_address_label)
+                test_id="peer-address"
+                value=address
+                set_value=set_address
+            />
             <button type="button" data-testid="connect-peer" on:click=connect>
                 {move || t().peers_connect}
             </button>
@@ -75,6 +73,7 @@ pub fn PeerLinksSection() -> impl IntoView {
                     children=move |link: PeerLink| view! { <PeerRow peer=link.peer count=count /> }
                 />
             </ul>
+            <OfflineLinkSection />
         </section>
     }
 }

@@ -146,6 +146,17 @@ pub struct Strings {
     pub check_median: &'static str,
     pub check_p99: &'static str,
     pub check_stopped: &'static str,
+    pub oob_title: &'static str,
+    pub oob_intro: &'static str,
+    pub oob_my_id: &'static str,
+    pub oob_peer_id: &'static str,
+    pub oob_invite: &'static str,
+    pub oob_invitation: &'static str,
+    pub oob_received: &'static str,
+    pub oob_answer: &'static str,
+    pub oob_answer_text: &'static str,
+    pub oob_accept: &'static str,
+    pub oob_failed: &'static str,
 }
 
 impl Strings {

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod links;
 mod node;
+mod offline;
 pub mod relays;
 mod swarm;
 
@@ -59,15 +60,36 @@ pub enum ConnectError {
     NotRunning,
 }
 
+/// Why an out-of-band step failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OfflineError {
+    /// The swarm did not take the request.
+    #[error(transparent)]
+    Network(#[from] ConnectError),
+    /// The text, the id or the link failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn parse_peer(text: &str) -> Result<PeerId, OfflineError> {
+    text.trim().parse().map_err(|_| OfflineError::Failed(format!("not a device id: {}", text.trim())))
+}
+
 /// The network as components see it. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Network {
+    me: ReadSignal<Option<PeerId>>,
     status: ReadSignal<NetworkStatus>,
     links: ReadSignal<Vec<PeerLink>>,
     commands: mpsc::Sender<node::Command>,
 }
 
 impl Network {
+    /// This device's id on the network, once the identity is loaded.
+    pub fn me(&self) -> ReadSignal<Option<PeerId>> {
+        self.me
+    }
+
     /// Whether other devices can reach this one.
     pub fn status(&self) -> ReadSignal<NetworkStatus> {
         self.status
@@ -95,6 +117,32 @@ impl Network {
         report.await.map_err(|_| ConnectError::NotRunning)
     }
 
+    /// Makes an out-of-band invitation: text for the other device to answer. Replaces any
+    /// earlier invitation of this device.
+    pub async fn invite(&self) -> Result<String, OfflineError> {
+        let (reply, text) = oneshot::channel();
+        self.send(node::Command::Invite { reply })?;
+        text.await.map_err(|_| ConnectError::NotRunning)?.map_err(OfflineError::Failed)
+    }
+
+    /// Answers the invitation `text` of the device `from` (its id); returns the answer's text for
+    /// that device. The link comes up once that device has it.
+    pub async fn answer_invitation(&self, text: &str, from: &str) -> Result<String, OfflineError> {
+        let from = parse_peer(from)?;
+        let (reply, answer) = oneshot::channel();
+        self.send(node::Command::Answer { text: text.to_owned(), from, reply })?;
+        answer.await.map_err(|_| ConnectError::NotRunning)?.map_err(OfflineError::Failed)
+    }
+
+    /// Completes this device's invitation with the answer `text` of the device `from`; returns
+    /// once the link is up.
+    pub async fn accept_answer(&self, text: &str, from: &str) -> Result<(), OfflineError> {
+        let from = parse_peer(from)?;
+        let (reply, done) = oneshot::channel();
+        self.send(node::Command::Accept { text: text.to_owned(), from, reply })?;
+        done.await.map_err(|_| ConnectError::NotRunning)?.map_err(OfflineError::Failed)
+    }
+
     fn send(&self, command: node::Command) -> Result<(), ConnectError> {
         self.commands.clone().try_send(command).map_err(|_| ConnectError::NotRunning)
     }
@@ -102,13 +150,14 @@ impl Network {
 
 /// Starts the swarm in the background, once the device key is available.
 pub fn start() -> Network {
+    let (me, set_me) = signal(None);
     let (status, set_status) = signal(NetworkStatus::Starting);
     let (links, set_links) = signal(Vec::new());
     let (commands, requests) = mpsc::channel(MAX_COMMANDS);
     leptos::task::spawn_local(async move {
-        if let Err(problem) = node::run(requests, set_status, set_links).await {
+        if let Err(problem) = node::run(requests, set_status, set_links, set_me).await {
             set_status.set(NetworkStatus::Failed(problem));
         }
     });
-    Network { status, links, commands }
+    Network { me, status, links, commands }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use browser_webrtc::addr::listen_addr_for_circuit;
 use browser_webrtc::web::SignalingConfig;
+use crypto::keys::DeviceKey;
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt as _;
 use leptos::prelude::*;
@@ -17,6 +18,7 @@ use rand_core::OsRng;
 use store_indexeddb::IdbStore;
 
 use super::links::{LinkKind, Links, MAX_KNOWN_PEERS};
+use super::offline::{OfflineLinks, Outcome};
 use super::swarm::{self, Behaviour};
 use super::{NetworkStatus, check, relays};
 use crate::device::DATABASE;
@@ -28,16 +30,30 @@ pub(super) enum Command {
     Connect { address: Multiaddr, circuit: Multiaddr, relay: PeerId, peer: PeerId },
     /// Run a connection check with `peer`.
     Check { peer: PeerId, count: u32, reply: oneshot::Sender<check::CheckReport> },
+    /// Make an out-of-band invitation.
+    Invite { reply: oneshot::Sender<Outcome<String>> },
+    /// Answer the out-of-band invitation `text` of `from`.
+    Answer { text: String, from: PeerId, reply: oneshot::Sender<Outcome<String>> },
+    /// Complete this device's invitation with the answer `text` of `from`.
+    Accept { text: String, from: PeerId, reply: oneshot::Sender<Outcome<()>> },
 }
+
+/// Most out-of-band failures waiting to be shown.
+const MAX_FAILURES: usize = 16;
 
 /// Loads the device key, builds the swarm and runs it until the app stops.
 pub(super) async fn run(
     requests: mpsc::Receiver<Command>,
     set_status: WriteSignal<NetworkStatus>,
     set_links: WriteSignal<Vec<super::PeerLink>>,
+    set_me: WriteSignal<Option<PeerId>>,
 ) -> Result<(), String> {
-    let keypair = device_keypair().await?;
-    let swarm = swarm::build(&keypair, SignalingConfig::default()).map_err(|e| e.to_string())?;
+    let (key, keypair) = device_identity().await?;
+    let (mut swarm, handover) = swarm::build(&keypair, SignalingConfig::default()).map_err(|e| e.to_string())?;
+    set_me.set(Some(*swarm.local_peer_id()));
+    // Out-of-band links reach the swarm through the handle, as connections to this listener.
+    swarm.listen_on(Multiaddr::empty().with(Protocol::WebRTC)).map_err(|e| e.to_string())?;
+    let (failed, failures) = mpsc::channel(MAX_FAILURES);
     let control = swarm.behaviour().stream.new_control();
     check::serve(control.clone().accept(check::PROTOCOL).map_err(|e| e.to_string())?);
     let relays = match relays::fetch_relays().await {
@@ -47,6 +63,7 @@ pub(super) async fn run(
     };
     let mut node = Node {
         swarm,
+        offline: OfflineLinks::new(key, handover, failed),
         control,
         relays: Vec::new(),
         their_relays: Vec::new(),
@@ -62,19 +79,21 @@ pub(super) async fn run(
         Err(problem) => node.no_relay = problem,
     }
     node.publish_status();
-    node.drive(requests).await;
+    node.drive(requests, failures).await;
     Ok(())
 }
 
-/// The device key as a libp2p identity: one key per device (DESIGN.md).
-async fn device_keypair() -> Result<Keypair, String> {
+/// The device key, and the same key as the libp2p identity: one key per device (DESIGN.md).
+async fn device_identity() -> Result<(DeviceKey, Keypair), String> {
     let store = IdbStore::open(DATABASE).await.map_err(|e| e.to_string())?;
     let key = wallet::load_or_create_identity(&store, &mut OsRng).await.map_err(|e| e.to_string())?;
-    Keypair::ed25519_from_bytes(key.to_seed()).map_err(|e| e.to_string())
+    let keypair = Keypair::ed25519_from_bytes(key.to_seed()).map_err(|e| e.to_string())?;
+    Ok((key, keypair))
 }
 
 struct Node {
     swarm: Swarm<Behaviour>,
+    offline: OfflineLinks,
     control: libp2p_stream::Control,
     /// Relay reservations asked for: the circuit listener and the relay.
     relays: Vec<(ListenerId, PeerId)>,
@@ -102,10 +121,14 @@ impl Node {
         }
     }
 
-    async fn drive(&mut self, mut requests: mpsc::Receiver<Command>) {
+    async fn drive(&mut self, mut requests: mpsc::Receiver<Command>, mut failures: mpsc::Receiver<(PeerId, String)>) {
         loop {
             futures::select! {
                 event = self.swarm.select_next_some() => self.on_event(event),
+                (peer, problem) = failures.select_next_some() => {
+                    self.links.failed(peer, problem);
+                    self.publish_links();
+                }
                 command = requests.next() => match command {
                     Some(command) => self.on_command(command),
                     None => return,
@@ -224,6 +247,9 @@ impl Node {
                     let _ = reply.send(check::run(&mut control, peer, count).await);
                 });
             }
+            Command::Invite { reply } => self.offline.invite(reply),
+            Command::Answer { text, from, reply } => self.offline.answer(text, from, reply),
+            Command::Accept { text, from, reply } => self.offline.accept(text, from, reply),
         }
     }
 

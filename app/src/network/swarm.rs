@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use browser_webrtc::web::{SignalingConfig, Transport as WebRtcTransport};
+use browser_webrtc::web::{Handle, SignalingConfig, Transport as WebRtcTransport};
 use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::core::transport::Transport as _;
 use libp2p::core::upgrade::Version;
@@ -32,12 +32,13 @@ pub(super) struct Behaviour {
 ///    any `/p2p-circuit` address and would dial a plain relayed connection instead.
 /// 2. the relay client: `…/p2p-circuit` addresses, Noise and yamux end to end through the relay.
 /// 3. WebSocket, to reach relays; Noise and yamux.
-pub(super) fn build(keypair: &Keypair, signaling: SignalingConfig) -> Result<Swarm<Behaviour>, noise::Error> {
+///
+/// The handle gives the swarm links set up out of band (listen on `/webrtc` to take them).
+pub(super) fn build(keypair: &Keypair, signaling: SignalingConfig) -> Result<(Swarm<Behaviour>, Handle), noise::Error> {
     let peer = keypair.public().to_peer_id();
     let (relay_transport, relay) = relay::client::new(peer);
     let stream = libp2p_stream::Behaviour::new();
-    // No out-of-band connections are handed over yet: the handle is not needed.
-    let (webrtc, _) = WebRtcTransport::with_signaling(stream.new_control(), signaling);
+    let (webrtc, handover) = WebRtcTransport::with_signaling(stream.new_control(), signaling);
     let authenticated = relay_transport
         .or_transport(websocket_websys::Transport::default())
         .upgrade(Version::V1Lazy)
@@ -56,5 +57,5 @@ pub(super) fn build(keypair: &Keypair, signaling: SignalingConfig) -> Result<Swa
         ping: ping::Behaviour::default(),
     };
     let config = libp2p::swarm::Config::with_wasm_executor().with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT);
-    Ok(Swarm::new(transport, behaviour, peer, config))
+    Ok((Swarm::new(transport, behaviour, peer, config), handover))
 }
