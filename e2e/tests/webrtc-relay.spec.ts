@@ -4,11 +4,11 @@ import { PeerLinks, peerOf } from "../fixtures/peer-links";
 // Two devices (browser contexts) of the app and the platform's relay, a real process: A is
 // reachable through the relay, B connects to the address A shows, the pair upgrades to a direct
 // WebRTC link, and connection checks of 1,000 request-response messages each way pass before and
-// after the relay process is killed.
+// after the relay process is killed; when the platform comes back, both reserve a slot again.
 
 const MESSAGES = 1_000;
 
-test("two devices link directly through the relay and keep talking after the relay is killed", async ({ browser, platform }) => {
+test("two devices link directly through the relay, keep talking after the relay is killed, and find it again", async ({ browser, platform }) => {
   test.setTimeout(120_000);
   const [a, b] = await Promise.all(
     [0, 1].map(async () => {
@@ -41,6 +41,11 @@ test("two devices link directly through the relay and keep talking after the rel
   const [afterB, afterA] = await Promise.all([b.check(peerA, MESSAGES), a.check(peerB, MESSAGES)]);
   expect(afterB, afterB.text).toMatchObject({ answered: MESSAGES, requested: MESSAGES });
   expect(afterA, afterA.text).toMatchObject({ answered: MESSAGES, requested: MESSAGES });
+
+  // The platform comes back with its relay on a new port: both devices find it and reserve again.
+  await platform.restart();
+  await expect(a.status).toHaveAttribute("data-state", "reachable", { timeout: 30_000 });
+  await expect(b.status).toHaveAttribute("data-state", "reachable", { timeout: 30_000 });
 });
 
 test("an address that is not a device address is refused with a message", async ({ browser, platform }) => {

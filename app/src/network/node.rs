@@ -7,7 +7,8 @@ use browser_webrtc::addr::listen_addr_for_circuit;
 use browser_webrtc::web::SignalingConfig;
 use crypto::keys::DeviceKey;
 use futures::channel::{mpsc, oneshot};
-use futures::StreamExt as _;
+use futures::future::{Fuse, FusedFuture as _, LocalBoxFuture};
+use futures::{FutureExt as _, StreamExt as _};
 use leptos::prelude::*;
 use libp2p::core::transport::ListenerId;
 use libp2p::identity::Keypair;
@@ -40,6 +41,23 @@ pub(super) enum Command {
 
 /// Most out-of-band failures waiting to be shown.
 const MAX_FAILURES: usize = 16;
+/// Time between looks for a relay while none is reserved.
+const RELAY_RETRY_MS: u32 = 5_000;
+
+/// The relays the platform lists, after `delay_ms`.
+fn find_relays(delay_ms: u32) -> Fuse<LocalBoxFuture<'static, Result<Vec<relays::Relay>, String>>> {
+    let found = async move {
+        if delay_ms > 0 {
+            gloo::timers::future::TimeoutFuture::new(delay_ms).await;
+        }
+        match relays::fetch_relays().await {
+            Ok(relays) if relays.is_empty() => Err("the platform lists no relay this app can reach".to_owned()),
+            Ok(relays) => Ok(relays),
+            Err(error) => Err(error.to_string()),
+        }
+    };
+    found.boxed_local().fuse()
+}
 
 /// Loads the device key, builds the swarm and runs it until the app stops.
 pub(super) async fn run(
@@ -56,11 +74,6 @@ pub(super) async fn run(
     let (failed, failures) = mpsc::channel(MAX_FAILURES);
     let control = swarm.behaviour().stream.new_control();
     check::serve(control.clone().accept(check::PROTOCOL).map_err(|e| e.to_string())?);
-    let relays = match relays::fetch_relays().await {
-        Ok(relays) if relays.is_empty() => Err("the platform lists no relay this app can reach".to_owned()),
-        Ok(relays) => Ok(relays),
-        Err(error) => Err(error.to_string()),
-    };
     let mut node = Node {
         swarm,
         offline: OfflineLinks::new(key, handover, failed),
@@ -74,11 +87,6 @@ pub(super) async fn run(
         set_status,
         set_links,
     };
-    match relays {
-        Ok(relays) => node.reserve(relays),
-        Err(problem) => node.no_relay = problem,
-    }
-    node.publish_status();
     node.drive(requests, failures).await;
     Ok(())
 }
@@ -121,9 +129,22 @@ impl Node {
         }
     }
 
+    /// Runs the swarm and answers requests. While no relay is reserved, looks for relays again
+    /// every [`RELAY_RETRY_MS`] (the platform may be back, with relays on new ports).
     async fn drive(&mut self, mut requests: mpsc::Receiver<Command>, mut failures: mpsc::Receiver<(PeerId, String)>) {
+        let mut search = find_relays(0);
         loop {
+            if search.is_terminated() && self.relays.is_empty() {
+                search = find_relays(RELAY_RETRY_MS);
+            }
             futures::select! {
+                found = search => {
+                    match found {
+                        Ok(relays) => self.reserve(relays),
+                        Err(problem) => self.no_relay = problem,
+                    }
+                    self.publish_status();
+                }
                 event = self.swarm.select_next_some() => self.on_event(event),
                 (peer, problem) = failures.select_next_some() => {
                     self.links.failed(peer, problem);
