@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                 <header class="top-bar">
                     <span class="app-name">{move || locale.strings().app_name}</span>
                     <ConnectionBanner status=platform_status />
+                    <components::LinkSummary />
                 </header>
                 <UpdatePrompt ready=update_ready />
                 <StorageAlert status=device />

@@ -26,6 +26,9 @@ test("two devices link directly through the relay, keep talking after the relay 
   await b.connect(addressA);
   await expect(b.peer(peerA)).toHaveAttribute("data-state", "direct", { timeout: 20_000 });
   await expect(a.peer(peerB)).toHaveAttribute("data-state", "direct");
+  // The top bar counts the peers by path, on every page.
+  await expect(b.page.getByTestId("link-summary")).toHaveAttribute("data-direct", "1");
+  await expect(b.page.getByTestId("link-summary")).toHaveAttribute("data-relayed", "0");
 
   const [fromB, fromA] = await Promise.all([b.check(peerA, MESSAGES), a.check(peerB, MESSAGES)]);
   expect(fromB, fromB.text).toMatchObject({ answered: MESSAGES, requested: MESSAGES });

@@ -3,6 +3,7 @@
 pub mod connection_banner;
 pub mod empty_state;
 pub mod key_backup;
+pub mod link_summary;
 pub mod nav_bar;
 pub mod offline_link;
 pub mod peer_links;
@@ -13,6 +14,7 @@ pub mod update_prompt;
 pub use connection_banner::ConnectionBanner;
 pub use empty_state::EmptyState;
 pub use key_backup::KeyBackupSection;
+pub use link_summary::LinkSummary;
 pub use nav_bar::NavBar;
 pub use offline_link::OfflineLinkSection;
 pub use peer_links::PeerLinksSection;

@@ -101,4 +101,6 @@ pub(super) const STRINGS: Strings = Strings {
     oob_answer_text: "Answer (pass it back to the inviting device)",
     oob_accept: "Connect with the answer",
     oob_failed: "Could not connect:",
+    links_direct: "Direct links",
+    links_relayed: "Relayed",
 };

@@ -101,4 +101,6 @@ pub(super) const STRINGS: Strings = Strings {
     oob_answer_text: "응답 글 (초대한 기기에 전달하세요)",
     oob_accept: "응답으로 연결",
     oob_failed: "연결하지 못했습니다:",
+    links_direct: "직접 연결",
+    links_relayed: "중계 연결",
 };
