@@ -10,28 +10,24 @@ use chat::store::{decode_record, encode_record};
 use chat::{
     Contact, ContactStore, Conversation, ConversationId, ConversationStore, MessageId,
     MessageState, MessageStore, OrderKey, OutboxEntry, OutboxStore, StoreError, StoredMessage,
-    Timestamp,
 };
 use crypto::keys::PublicKey;
 use indexed_db_futures::KeyRange;
-use indexed_db_futures::cursor::CursorDirection;
-use indexed_db_futures::internals::SystemRepr;
+use indexed_db_futures::cursor::{Cursor, CursorDirection};
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Event, IdbRequest};
+use wasm_bindgen::JsValue;
 
 use crate::db::{
-    ACKS, CONTACTS, CONVERSATIONS, IdbStore, MESSAGES, OUTBOX, Tx, WAITING, all_records, array_of,
-    backend, bin, bytes_of, collect, delete, dom_error, get, get_record, index_values, object, prefix_range,
-    js_error, put, put_record, take_keys,
+    ACKS, CONTACTS, CONVERSATIONS, IdbStore, OUTBOX, SEGMENTS, Tx, WAITING, all_records, array_of,
+    backend, bin, bytes_of, collect, delete, get, get_all, get_record, index_values, object, prefix_range,
+    put, put_record, take_keys,
 };
+use crate::segment::{self, BY_ID, Entry, order_bytes};
 
-/// What the chat traits touch (schema v1 already had all of them).
-const CHAT_STORES: [&str; 5] = [CONTACTS, CONVERSATIONS, MESSAGES, WAITING, OUTBOX];
 /// A received message also notes the ack it owes.
-const RECEIVE_STORES: [&str; 6] = [CONTACTS, CONVERSATIONS, MESSAGES, WAITING, OUTBOX, ACKS];
+const RECEIVE_STORES: [&str; 6] = [CONTACTS, CONVERSATIONS, SEGMENTS, WAITING, OUTBOX, ACKS];
 
 /// The chat stores inside one transaction: everything written through it commits together
 /// with [`ChatTx::commit`], or not at all (dropped, aborted, or failed).
@@ -50,16 +46,19 @@ impl IdbStore {
 
     /// [`ChatTx::insert_messages`] in a transaction of its own: all of them or none.
     pub async fn insert_messages(&self, messages: &[StoredMessage]) -> Result<Vec<bool>, StoreError> {
-        self.in_chat_tx(TransactionMode::Readwrite, async |tx| tx.insert_messages(messages).await)
+        self.in_chat_tx(&[SEGMENTS], TransactionMode::Readwrite, async |tx| tx.insert_messages(messages).await)
             .await
     }
 
+    /// `body` in a transaction over the `stores` it touches: transactions over other stores
+    /// run beside it.
     async fn in_chat_tx<T>(
         &self,
+        stores: &[&str],
         mode: TransactionMode,
         body: impl AsyncFnOnce(&ChatTx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let tx = ChatTx(self.transaction(&CHAT_STORES, mode)?);
+        let tx = ChatTx(self.transaction(stores, mode)?);
         let out = body(&tx).await?;
         tx.commit().await?;
         Ok(out)
@@ -78,38 +77,119 @@ impl ChatTx<'_> {
     /// `messages`, is stored; nothing is replaced. Returns, for each message, whether it was
     /// stored.
     ///
-    /// Awaiting each request in turn costs a trip through the event loop per request, and
-    /// looking each id up before writing doubles the requests. Instead every message is
-    /// `add`ed at once: IndexedDB refuses an `add` under a key already present (one stored
-    /// before, or added earlier in the batch) with a `ConstraintError`, which
-    /// [`keep_transaction_on_duplicate`] stops from aborting the transaction. Requests of a
-    /// transaction complete in the order they were made, so once one more request made after
-    /// them has completed, each `add`'s outcome is read without waiting. Any other failure
-    /// aborts the transaction as usual.
+    /// Per conversation, the segments the messages fall into ([`segment`]) are read once, the
+    /// messages merged into them in memory, and each changed segment written back once: a
+    /// batch costs a request per segment, not per message. A message's key (time, id) decides
+    /// its segment, and its id decides its key, so a message already stored is found in the
+    /// segment it would go to.
     pub async fn insert_messages(&self, messages: &[StoredMessage]) -> Result<Vec<bool>, StoreError> {
-        let store = self.0.store(MESSAGES)?;
-        let mut adds = Vec::with_capacity(messages.len());
-        for message in messages {
-            let request = store
-                .add(message_value(message)?)
-                .with_key(bin(&message.envelope.id().0))
-                .without_key_type()
-                .primitive()
-                .map_err(backend)?
-                .into_sys();
-            KEEP_ON_DUPLICATE.with(|handler| request.set_onerror(Some(handler.as_ref().unchecked_ref())));
-            adds.push(request);
+        let conversation = |n: usize| messages[n].envelope.content().conversation;
+        // Stable: of repeats inside the batch, the first one is stored.
+        let mut order: Vec<usize> = (0..messages.len()).collect();
+        order.sort_by_key(|&n| (conversation(n), messages[n].envelope.key()));
+        let mut added = vec![false; messages.len()];
+        for group in order.chunk_by(|&a, &b| conversation(a) == conversation(b)) {
+            let new = group.iter().map(|&n| Entry::new(&messages[n])).collect();
+            let outcomes = self.insert_into(&conversation(group[0]), new).await?;
+            for (&n, outcome) in group.iter().zip(outcomes) {
+                added[n] = outcome;
+            }
         }
-        // No message has the empty key: this lookup only marks the end of the adds.
-        store.get_key::<JsValue, _>(bin(&[])).primitive().map_err(backend)?.await.map_err(backend)?;
-        adds.iter()
-            .map(|request| match request.error() {
-                Ok(None) => Ok(true),
-                Ok(Some(error)) if error.name() == DUPLICATE => Ok(false),
-                Ok(Some(error)) => Err(dom_error(&error)),
-                Err(error) => Err(js_error(error)),
-            })
-            .collect()
+        Ok(added)
+    }
+
+    /// Merges `new` (ascending) into the conversation's segments; whether each was added.
+    async fn insert_into(&self, conversation: &ConversationId, new: Vec<Entry>) -> Result<Vec<bool>, StoreError> {
+        let (Some(first), Some(last)) = (new.first(), new.last()) else {
+            return Ok(vec![]);
+        };
+        let (first, last) = (order_bytes(conversation, &first.key), order_bytes(conversation, &last.key));
+        let store = self.0.store(SEGMENTS)?;
+        // The keys of the segments that may receive a message: the one holding the first
+        // position, and those starting after it up to the last.
+        let mut starts: Vec<[u8; 56]> = vec![];
+        let mut stored: Vec<Option<JsValue>> = vec![];
+        if let Some((key, value)) = self.segment_at(conversation, &first).await? {
+            starts.push(key);
+            stored.push(Some(value));
+        }
+        if first != last {
+            let range = KeyRange::Bound(bin(&first), true, bin(&last), false);
+            for key in collect(store.get_all_keys().with_query::<JsValue, _>(range).primitive()).await? {
+                starts.push(array_of::<56>(&key, "")?);
+                stored.push(None);
+            }
+        }
+        // Each message goes to the segment with the greatest key at or below its own; those
+        // below every segment start segments of their own.
+        let mut groups: Vec<(usize, Vec<Entry>)> = vec![];
+        for entry in new {
+            let key = order_bytes(conversation, &entry.key);
+            let at = starts.partition_point(|start| start.as_slice() <= key.as_slice());
+            match groups.last_mut() {
+                Some((group, entries)) if *group == at => entries.push(entry),
+                _ => groups.push((at, vec![entry])),
+            }
+        }
+        // Every segment read is requested before the first is awaited.
+        let mut reads = vec![];
+        for (at, _) in &groups {
+            if let Some(n) = at.checked_sub(1).filter(|&n| stored[n].is_none()) {
+                reads.push((n, store.get::<JsValue, _, _>(bin(&starts[n])).primitive().map_err(backend)?));
+            }
+        }
+        for (n, read) in reads {
+            stored[n] = read.await.map_err(backend)?.filter(|value: &JsValue| !value.is_undefined());
+        }
+        let mut added = vec![];
+        let mut last_write = None;
+        for (at, entries) in groups {
+            let present = match at.checked_sub(1) {
+                Some(n) => segment::entries(stored[n].as_ref().ok_or_else(|| missing_segment(&starts[n]))?)?,
+                None => vec![],
+            };
+            let (segments, outcomes) = segment::place(present, entries);
+            for part in segments {
+                let key = bin(&order_bytes(conversation, &part[0].key));
+                let write = store.put(segment::value(&part)?).with_key(key).without_key_type();
+                last_write = Some(write.primitive().map_err(backend)?);
+            }
+            added.extend(outcomes);
+        }
+        // Requests complete in order: once the last write is done, all are.
+        if let Some(write) = last_write {
+            write.await.map_err(backend)?;
+        }
+        Ok(added)
+    }
+
+    /// The key and value of the conversation's segment with the greatest key at or below `key`.
+    async fn segment_at(
+        &self,
+        conversation: &ConversationId,
+        key: &[u8],
+    ) -> Result<Option<([u8; 56], JsValue)>, StoreError> {
+        let range = KeyRange::Bound(bin(&conversation.0), false, bin(key), false);
+        let store = self.0.store(SEGMENTS)?;
+        let cursor = newest_first(&store, range).await?;
+        let Some(mut cursor) = cursor else {
+            return Ok(None);
+        };
+        let Some(key) = cursor.key::<JsValue>().map_err(backend)? else {
+            return Ok(None);
+        };
+        let key = array_of::<56>(&key, "")?;
+        let value = cursor.next_record::<JsValue>().await.map_err(backend)?;
+        Ok(value.map(|value| (key, value)))
+    }
+
+    /// The primary key of the segment holding `id`.
+    async fn segment_key_of(&self, id: &MessageId) -> Result<Option<JsValue>, StoreError> {
+        let store = self.0.store(SEGMENTS)?;
+        let index = store.index(BY_ID).map_err(backend)?;
+        let key: Option<JsValue> =
+            index.get_key(bin(&id.0)).primitive().map_err(backend)?.await.map_err(backend)?;
+        Ok(key.filter(|key| !key.is_undefined()))
     }
 
     /// Commits everything written through this transaction.
@@ -127,27 +207,25 @@ impl ChatTx<'_> {
     }
 }
 
-/// What IndexedDB calls an `add` under a key already present.
-const DUPLICATE: &str = "ConstraintError";
-
-thread_local! {
-    /// One error handler shared by every batch `add` ([`ChatTx::insert_messages`]), alive as
-    /// long as the page, so no request can outlive it.
-    static KEEP_ON_DUPLICATE: Closure<dyn Fn(Event)> = Closure::new(keep_transaction_on_duplicate);
+/// A cursor over the segments in `range`, from the greatest key down.
+async fn newest_first<'a, 'tx>(
+    store: &'a ObjectStore<'tx>,
+    range: KeyRange<JsValue>,
+) -> Result<Option<Cursor<'a, ObjectStore<'tx>>>, StoreError> {
+    store
+        .open_cursor()
+        .with_query::<JsValue, _>(range)
+        .with_direction(CursorDirection::Prev)
+        .primitive()
+        .map_err(backend)?
+        .await
+        .map_err(backend)
 }
 
-/// A refused `add` under a key already present is an answer, not a failure: keeps it from
-/// aborting the transaction. Every other error goes on to abort it.
-fn keep_transaction_on_duplicate(event: Event) {
-    let duplicate = event
-        .target()
-        .and_then(|target| target.dyn_into::<IdbRequest>().ok())
-        .and_then(|request| request.error().ok().flatten())
-        .is_some_and(|error| error.name() == DUPLICATE);
-    if duplicate {
-        event.prevent_default();
-        event.stop_propagation();
-    }
+/// A segment whose key was just read in this transaction is gone: the store is damaged.
+fn missing_segment(key: &[u8]) -> StoreError {
+    let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    StoreError::Corrupt(format!("message segment {key} indexed but not found"))
 }
 
 /// The id in the second half of a `first ‖ second` key of two 32-byte halves.
@@ -162,40 +240,6 @@ fn part<const N: usize, const M: usize>(key: &[u8; N], at: usize) -> [u8; M] {
     out
 }
 
-/// `conversation ‖ time (big-endian) ‖ id`: bytewise order is (conversation, time, id) order.
-fn order_bytes(conversation: &ConversationId, key: &OrderKey) -> Vec<u8> {
-    [
-        conversation.0.as_slice(),
-        &key.time.0.to_be_bytes(),
-        &key.id.0,
-    ]
-    .concat()
-}
-
-fn order_key(bytes: &[u8; 56]) -> OrderKey {
-    OrderKey {
-        time: Timestamp(u64::from_be_bytes(part(bytes, 16))),
-        id: MessageId(part(bytes, 24)),
-    }
-}
-
-fn message_value(message: &StoredMessage) -> Result<JsValue, StoreError> {
-    let order = bin(&order_bytes(
-        &message.envelope.content().conversation,
-        &message.envelope.key(),
-    ));
-    let record = bin(&message.to_bytes());
-    if message.state == MessageState::Delivered {
-        object(&[("k", &order), ("p", &order), ("r", &record)])
-    } else {
-        object(&[("k", &order), ("r", &record)])
-    }
-}
-
-fn decode_message(value: &JsValue) -> Result<StoredMessage, StoreError> {
-    StoredMessage::from_bytes(&bytes_of(value, "r")?)
-}
-
 impl MessageStore for ChatTx<'_> {
     async fn insert_message(&self, message: StoredMessage) -> Result<bool, StoreError> {
         let stored = self.insert_messages(std::slice::from_ref(&message)).await?;
@@ -203,10 +247,16 @@ impl MessageStore for ChatTx<'_> {
     }
 
     async fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {
-        self.get(MESSAGES, &id.0)
-            .await?
-            .map(|v| decode_message(&v))
-            .transpose()
+        let store = self.0.store(SEGMENTS)?;
+        let index = store.index(BY_ID).map_err(backend)?;
+        let value: Option<JsValue> =
+            index.get(bin(&id.0)).primitive().map_err(backend)?.await.map_err(backend)?;
+        let Some(value) = value.filter(|value| !value.is_undefined()) else {
+            return Ok(None);
+        };
+        let entries = segment::entries(&value)?;
+        let entry = entries.iter().find(|entry| entry.key.id == *id);
+        entry.ok_or_else(|| StoreError::Corrupt("message segment: indexed id not in it".into()))?.message().map(Some)
     }
 
     async fn set_message_state(
@@ -215,23 +265,32 @@ impl MessageStore for ChatTx<'_> {
         state: MessageState,
         late: bool,
     ) -> Result<(), StoreError> {
-        let Some(mut message) = self.message(id).await? else {
+        let Some(key) = self.segment_key_of(id).await? else {
             return Ok(());
         };
-        message.state = state;
-        message.late = late;
-        put(&self.0, MESSAGES, &bin(&id.0), &message_value(&message)?).await
+        let key = array_of::<56>(&key, "")?;
+        let Some(value) = self.get(SEGMENTS, &key).await? else {
+            return Err(missing_segment(&key));
+        };
+        let mut entries = segment::entries(&value)?;
+        for entry in entries.iter_mut().filter(|entry| entry.key.id == *id) {
+            let mut message = entry.message()?;
+            message.state = state;
+            message.late = late;
+            entry.record = message.to_bytes();
+        }
+        put(&self.0, SEGMENTS, &bin(&key), &segment::value(&entries)?).await
     }
 
     async fn message_keys(
         &self,
         conversation: &ConversationId,
     ) -> Result<Vec<OrderKey>, StoreError> {
-        index_values(&self.0, MESSAGES, "by_key", prefix_range(&conversation.0))
-            .await?
-            .iter()
-            .map(|v| array_of::<56>(v, "k").map(|k| order_key(&k)))
-            .collect()
+        let mut keys = vec![];
+        for value in get_all(&self.0, SEGMENTS, Some(prefix_range(&conversation.0))).await? {
+            keys.extend(segment::entries(&value)?.iter().map(|entry| entry.key));
+        }
+        Ok(keys)
     }
 
     async fn page(
@@ -244,28 +303,28 @@ impl MessageStore for ChatTx<'_> {
         if limit == 0 {
             return Ok(page);
         }
-        let lower = bin(&conversation.0);
+        // A segment starting below `before` may run past it: its later messages are skipped.
         let range = match before {
-            Some(key) => KeyRange::Bound(lower, false, bin(&order_bytes(conversation, &key)), true),
+            Some(key) => KeyRange::Bound(bin(&conversation.0), false, bin(&order_bytes(conversation, &key)), true),
             None => prefix_range(&conversation.0),
         };
-        let messages = self.0.store(MESSAGES)?;
-        let index = messages.index("page").map_err(backend)?;
-        let cursor = index
-            .open_cursor()
-            .with_query::<JsValue, _>(range)
-            .with_direction(CursorDirection::Prev)
-            .primitive()
-            .map_err(backend)?
-            .await
-            .map_err(backend)?;
+        let store = self.0.store(SEGMENTS)?;
+        let cursor = newest_first(&store, range).await?;
         let Some(mut cursor) = cursor else {
             return Ok(page);
         };
         while let Some(value) = cursor.next_record::<JsValue>().await.map_err(backend)? {
-            page.push(decode_message(&value)?);
-            if page.len() == limit {
-                break;
+            for entry in segment::entries(&value)?.iter().rev() {
+                if before.is_some_and(|before| entry.key >= before) {
+                    continue;
+                }
+                let message = entry.message()?;
+                if message.state == MessageState::Delivered {
+                    page.push(message);
+                    if page.len() == limit {
+                        return Ok(page);
+                    }
+                }
             }
         }
         Ok(page)
@@ -298,7 +357,7 @@ impl MessageStore for ChatTx<'_> {
         for value in &values {
             let key = array_of::<80>(value, "c")?;
             let parent = MessageId(part(&key, 16));
-            if missing.last() != Some(&parent) && self.get(MESSAGES, &parent.0).await?.is_none() {
+            if missing.last() != Some(&parent) && self.segment_key_of(&parent).await?.is_none() {
                 missing.push(parent);
             }
         }
@@ -445,14 +504,16 @@ mod on_database {
 
     const READ: TransactionMode = TransactionMode::Readonly;
     const WRITE: TransactionMode = TransactionMode::Readwrite;
+    const MESSAGE_STORES: &[&str] = &[SEGMENTS];
+    const WAITING_MESSAGES: &[&str] = &[WAITING, SEGMENTS];
 
     impl MessageStore for IdbStore {
         async fn insert_message(&self, message: StoredMessage) -> Result<bool, StoreError> {
-            self.in_chat_tx(WRITE, async |tx| tx.insert_message(message).await)
+            self.in_chat_tx(MESSAGE_STORES, WRITE, async |tx| tx.insert_message(message).await)
                 .await
         }
         async fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.message(id).await).await
+            self.in_chat_tx(MESSAGE_STORES, READ, async |tx| tx.message(id).await).await
         }
         async fn set_message_state(
             &self,
@@ -460,7 +521,7 @@ mod on_database {
             state: MessageState,
             late: bool,
         ) -> Result<(), StoreError> {
-            self.in_chat_tx(WRITE, async |tx| {
+            self.in_chat_tx(MESSAGE_STORES, WRITE, async |tx| {
                 tx.set_message_state(id, state, late).await
             })
             .await
@@ -469,7 +530,7 @@ mod on_database {
             &self,
             conversation: &ConversationId,
         ) -> Result<Vec<OrderKey>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.message_keys(conversation).await)
+            self.in_chat_tx(MESSAGE_STORES, READ, async |tx| tx.message_keys(conversation).await)
                 .await
         }
         async fn page(
@@ -478,7 +539,7 @@ mod on_database {
             before: Option<OrderKey>,
             limit: usize,
         ) -> Result<Vec<StoredMessage>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.page(conversation, before, limit).await)
+            self.in_chat_tx(MESSAGE_STORES, READ, async |tx| tx.page(conversation, before, limit).await)
                 .await
         }
         async fn add_waiting(
@@ -487,67 +548,67 @@ mod on_database {
             parent: &MessageId,
             child: &MessageId,
         ) -> Result<(), StoreError> {
-            self.in_chat_tx(WRITE, async |tx| {
+            self.in_chat_tx(&[WAITING], WRITE, async |tx| {
                 tx.add_waiting(conversation, parent, child).await
             })
             .await
         }
         async fn take_waiting(&self, parent: &MessageId) -> Result<Vec<MessageId>, StoreError> {
-            self.in_chat_tx(WRITE, async |tx| tx.take_waiting(parent).await)
+            self.in_chat_tx(&[WAITING], WRITE, async |tx| tx.take_waiting(parent).await)
                 .await
         }
         async fn missing_parents(
             &self,
             conversation: &ConversationId,
         ) -> Result<Vec<MessageId>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.missing_parents(conversation).await)
+            self.in_chat_tx(WAITING_MESSAGES, READ, async |tx| tx.missing_parents(conversation).await)
                 .await
         }
     }
 
     impl ConversationStore for IdbStore {
         async fn put_conversation(&self, conversation: Conversation) -> Result<(), StoreError> {
-            self.in_chat_tx(WRITE, async |tx| tx.put_conversation(conversation).await)
+            self.in_chat_tx(&[CONVERSATIONS], WRITE, async |tx| tx.put_conversation(conversation).await)
                 .await
         }
         async fn conversation(
             &self,
             id: &ConversationId,
         ) -> Result<Option<Conversation>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.conversation(id).await)
+            self.in_chat_tx(&[CONVERSATIONS], READ, async |tx| tx.conversation(id).await)
                 .await
         }
         async fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.conversations().await)
+            self.in_chat_tx(&[CONVERSATIONS], READ, async |tx| tx.conversations().await)
                 .await
         }
     }
 
     impl ContactStore for IdbStore {
         async fn put_contact(&self, contact: Contact) -> Result<(), StoreError> {
-            self.in_chat_tx(WRITE, async |tx| tx.put_contact(contact).await)
+            self.in_chat_tx(&[CONTACTS], WRITE, async |tx| tx.put_contact(contact).await)
                 .await
         }
         async fn contact(&self, key: &PublicKey) -> Result<Option<Contact>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.contact(key).await)
+            self.in_chat_tx(&[CONTACTS], READ, async |tx| tx.contact(key).await)
                 .await
         }
         async fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.contacts().await).await
+            self.in_chat_tx(&[CONTACTS], READ, async |tx| tx.contacts().await).await
         }
         async fn remove_contact(&self, key: &PublicKey) -> Result<bool, StoreError> {
-            self.in_chat_tx(WRITE, async |tx| tx.remove_contact(key).await)
+            self.in_chat_tx(&[CONTACTS], WRITE, async |tx| tx.remove_contact(key).await)
                 .await
         }
     }
 
     impl OutboxStore for IdbStore {
         async fn add_outbox(&self, entry: OutboxEntry) -> Result<bool, StoreError> {
-            self.in_chat_tx(WRITE, async |tx| tx.add_outbox(entry).await)
+            self.in_chat_tx(&[OUTBOX], WRITE, async |tx| tx.add_outbox(entry).await)
                 .await
         }
         async fn update_outbox(&self, entry: OutboxEntry) -> Result<(), StoreError> {
-            self.in_chat_tx(WRITE, async |tx| tx.update_outbox(entry).await)
+            self.in_chat_tx(&[OUTBOX], WRITE, async |tx| tx.update_outbox(entry).await)
                 .await
         }
         async fn remove_outbox(
@@ -555,7 +616,7 @@ mod on_database {
             message: &MessageId,
             recipient: &PublicKey,
         ) -> Result<bool, StoreError> {
-            self.in_chat_tx(WRITE, async |tx| tx.remove_outbox(message, recipient).await)
+            self.in_chat_tx(&[OUTBOX], WRITE, async |tx| tx.remove_outbox(message, recipient).await)
                 .await
         }
         async fn due_outbox(
@@ -563,15 +624,15 @@ mod on_database {
             now_ms: u64,
             limit: usize,
         ) -> Result<Vec<OutboxEntry>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.due_outbox(now_ms, limit).await)
+            self.in_chat_tx(&[OUTBOX], READ, async |tx| tx.due_outbox(now_ms, limit).await)
                 .await
         }
         async fn next_outbox_attempt(&self) -> Result<Option<u64>, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.next_outbox_attempt().await)
+            self.in_chat_tx(&[OUTBOX], READ, async |tx| tx.next_outbox_attempt().await)
                 .await
         }
         async fn outbox_len(&self) -> Result<usize, StoreError> {
-            self.in_chat_tx(READ, async |tx| tx.outbox_len().await)
+            self.in_chat_tx(&[OUTBOX], READ, async |tx| tx.outbox_len().await)
                 .await
         }
     }

@@ -11,7 +11,7 @@
 //! | `identity` | `"device"` | device key seed | v1 |
 //! | `contacts` | public key | record | v1 |
 //! | `conversations` | conversation id | record | v1 |
-//! | `messages` | message id | `{k, p?, r}`; `by_key` on `k` = conversation ‖ time ‖ id; `page` on `p`, the same key, present only while delivered | v1 |
+//! | `messages` | message id | `{k, p?, r}`; `by_key` on `k` = conversation ‖ time ‖ id; `page` on `p`, the same key, present only while delivered | v1, moved into `message_segments` and removed in v3 |
 //! | `waiting` | parent ‖ child | `{c}`; `by_conversation` on `c` = conversation ‖ parent ‖ child | v1 |
 //! | `outbox` | message ‖ recipient | `{d, r}`; `due` on `d` = next attempt ‖ message ‖ recipient | v1 |
 //! | `acks` | peer ‖ message | empty | v2 |
@@ -20,6 +20,7 @@
 //! | `ledger` | voucher id | `{r, c?}`: receipt id, highest counter | v2 |
 //! | `receipts` | receipt id | receipt bytes | v2 |
 //! | `sync_queue` | auto-increment | `{r, v}`: receipt id, value; `by_receipt` on `r` | v2 |
+//! | `message_segments` | conversation ‖ time ‖ id of its first message | `{ids, r}`: consecutive messages of one conversation ([`crate::segment`]); `by_id` on `ids`, multi-entry | v3 |
 
 use std::rc::Rc;
 
@@ -38,7 +39,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The schema version this code writes; older databases are upgraded step by step on open.
-pub const DB_VERSION: u32 = 2;
+pub const DB_VERSION: u32 = 3;
 
 pub(crate) const IDENTITY: &str = "identity";
 pub(crate) const CONTACTS: &str = "contacts";
@@ -52,6 +53,7 @@ pub(crate) const LISTS: &str = "lists";
 pub(crate) const LEDGER: &str = "ledger";
 pub(crate) const RECEIPTS: &str = "receipts";
 pub(crate) const SYNC_QUEUE: &str = "sync_queue";
+pub(crate) const SEGMENTS: &str = "message_segments";
 
 /// A handle on the device's database; cheap to clone.
 #[derive(Debug, Clone)]
@@ -139,7 +141,7 @@ type Step = fn(&Database) -> Result<(), Error>;
 fn upgrade(event: VersionChangeEvent, db: Database) -> Result<(), Error> {
     let old = event.old_version();
     let new = event.new_version().unwrap_or(f64::from(DB_VERSION));
-    let steps: [Step; 2] = [step_1, step_2];
+    let steps: [Step; 3] = [step_1, step_2, crate::migrate_v3::step_3];
     for (n, step) in (1u32..).zip(steps) {
         if old < f64::from(n) && f64::from(n) <= new {
             step(&db)?;
@@ -368,6 +370,11 @@ pub(crate) fn object(fields: &[(&str, &JsValue)]) -> Result<JsValue, StoreError>
 /// Binary field `name` of a stored object, or the value itself when `name` is empty; refuses
 /// anything else and anything larger than a record may be.
 pub(crate) fn bytes_of(value: &JsValue, name: &str) -> Result<Vec<u8>, StoreError> {
+    bytes_of_at_most(value, name, MAX_RECORD_LEN)
+}
+
+/// [`bytes_of`] for a field that may hold up to `max` bytes.
+pub(crate) fn bytes_of_at_most(value: &JsValue, name: &str, max: usize) -> Result<Vec<u8>, StoreError> {
     let field = if name.is_empty() {
         value.clone()
     } else {
@@ -381,7 +388,7 @@ pub(crate) fn bytes_of(value: &JsValue, name: &str) -> Result<Vec<u8>, StoreErro
             Err(_) => return Err(StoreError::Corrupt(format!("field {name:?} is not binary"))),
         },
     };
-    if array.length() as usize > MAX_RECORD_LEN {
+    if array.length() as usize > max {
         return Err(StoreError::Corrupt(format!(
             "field {name:?} of {} bytes",
             array.length()

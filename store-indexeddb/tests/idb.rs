@@ -16,6 +16,9 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "support/v2_layout.rs"]
+mod v2_layout;
+
 fn fresh_name() -> String {
     format!("test-{}", js_sys::Math::random())
 }
@@ -39,8 +42,8 @@ mod wallet_contract {
 }
 
 /// A database left by schema v1 (chat stores and identity only), filled through the parts of
-/// this code that v1 had, opens at the current version with every record intact, and the
-/// stores v2 added work on it.
+/// this code that v1 had and with messages in the layout v1 wrote, opens at the current version
+/// with every record intact, and the stores v2 added work on it.
 #[wasm_bindgen_test]
 async fn upgrade_from_v1_keeps_every_record() {
     let name = fresh_name();
@@ -68,12 +71,10 @@ async fn upgrade_from_v1_keeps_every_record() {
         .unwrap();
     v1.put_contact(contact.clone()).await.unwrap();
     v1.put_conversation(conv.clone()).await.unwrap();
-    v1.insert_message(stored(&delivered, MessageState::Delivered))
-        .await
-        .unwrap();
-    v1.insert_message(stored(&pending, MessageState::Pending))
-        .await
-        .unwrap();
+    let raw = indexed_db_futures::database::Database::open(&name).await.unwrap();
+    let messages = [stored(&delivered, MessageState::Delivered), stored(&pending, MessageState::Pending)];
+    v2_layout::add_messages(&raw, &messages).await;
+    raw.close();
     v1.add_waiting(&conv.id, &delivered.id(), &pending.id())
         .await
         .unwrap();
@@ -226,7 +227,7 @@ async fn corrupt_records_are_errors() {
     use indexed_db_futures::database::Database;
     use indexed_db_futures::prelude::*;
     use indexed_db_futures::transaction::TransactionMode;
-    use js_sys::{Object, Reflect, Uint8Array};
+    use js_sys::{Array, Object, Reflect, Uint8Array};
     use wasm_bindgen::JsValue;
 
     let name = fresh_name();
@@ -234,17 +235,20 @@ async fn corrupt_records_are_errors() {
     let m = message(&key(1), 1, 10, &[], "x");
     let raw = Database::open(&name).await.unwrap();
     let tx = raw
-        .transaction(["messages", "identity"])
+        .transaction(["message_segments", "identity"])
         .with_mode(TransactionMode::Readwrite)
         .build()
         .unwrap();
+    // A segment indexed under the message's id whose bytes are not a segment.
     let bad = Object::new();
-    Reflect::set(&bad, &"r".into(), &Uint8Array::from(&[1u8, 9, 9][..])).unwrap();
     let id: JsValue = Uint8Array::from(&m.id().0[..]).into();
-    let messages = tx.object_store("messages").unwrap();
-    messages
+    Reflect::set(&bad, &"ids".into(), &Array::of1(&id)).unwrap();
+    Reflect::set(&bad, &"r".into(), &Uint8Array::from(&[1u8, 9, 9][..])).unwrap();
+    let segment_key: JsValue = Uint8Array::from(&[1u8; 56][..]).into();
+    let segments = tx.object_store("message_segments").unwrap();
+    segments
         .put(JsValue::from(bad))
-        .with_key(id)
+        .with_key(segment_key)
         .without_key_type()
         .await
         .unwrap();
@@ -268,4 +272,145 @@ async fn corrupt_records_are_errors() {
         store.device_key().await,
         Err(StoreError::Corrupt(_))
     ));
+}
+
+/// Messages in the layout schema v2 wrote (one record each), in two conversations, delivered
+/// and pending, more than several segments' worth, move into segments on opening at v3: every
+/// message is found by id with its state, the pages go newest first across segment bounds, the
+/// keys are all there in order, and the old store is gone.
+#[wasm_bindgen_test]
+async fn upgrade_from_v2_moves_messages_into_segments() {
+    let name = fresh_name();
+    let (alice, bob) = (key(1), key(2));
+    let (first, second) = (conversation(1, &[&alice, &bob]), conversation(2, &[&alice]));
+    let mut messages = vec![];
+    for n in 0..150u64 {
+        let state = if n % 7 == 3 { MessageState::Pending } else { MessageState::Delivered };
+        messages.push(stored(&message(&alice, 1, 1_000 + n, &[], &format!("first {n}")), state));
+    }
+    for n in 0..20u64 {
+        messages.push(stored(&message(&bob, 2, 500 + n, &[], &format!("second {n}")), MessageState::Delivered));
+    }
+    let raw = v2_layout::open_v2(&name).await;
+    v2_layout::add_messages(&raw, &messages).await;
+    raw.close();
+
+    let current = IdbStore::open(&name).await.unwrap();
+    assert_eq!(current.version(), f64::from(DB_VERSION));
+    for m in &messages {
+        assert_eq!(current.message(&m.envelope.id()).await, Ok(Some(m.clone())));
+    }
+    for (conv, in_it) in [(&first, &messages[..150]), (&second, &messages[150..])] {
+        let mut keys: Vec<_> = in_it.iter().map(|m| m.envelope.key()).collect();
+        keys.sort();
+        assert_eq!(current.message_keys(&conv.id).await, Ok(keys));
+        let mut delivered: Vec<_> = in_it.iter().filter(|m| m.state == MessageState::Delivered).cloned().collect();
+        delivered.sort_by_key(|m| std::cmp::Reverse(m.envelope.key()));
+        let mut paged = vec![];
+        let mut before = None;
+        loop {
+            let page = current.page(&conv.id, before, 50).await.unwrap();
+            let Some(last) = page.last() else { break };
+            before = Some(last.envelope.key());
+            paged.extend(page);
+        }
+        assert_eq!(paged, delivered);
+    }
+    let names: Vec<String> = indexed_db_futures::database::Database::open(&name)
+        .await
+        .map(|db| {
+            let names = db.object_store_names().collect();
+            db.close();
+            names
+        })
+        .unwrap();
+    assert!(!names.iter().any(|n| n == "messages"), "{names:?}");
+}
+
+/// An old message record that cannot be read stops the upgrade: opening fails, and the
+/// database keeps version 2 with every message, so nothing is dropped on the way.
+#[wasm_bindgen_test]
+async fn unreadable_v2_message_stops_the_upgrade_and_keeps_the_data() {
+    use indexed_db_futures::prelude::*;
+    use indexed_db_futures::transaction::TransactionMode;
+    use js_sys::{Object, Reflect, Uint8Array};
+    use wasm_bindgen::JsValue;
+
+    let name = fresh_name();
+    let good = stored(&message(&key(1), 1, 10, &[], "kept"), MessageState::Delivered);
+    let raw = v2_layout::open_v2(&name).await;
+    v2_layout::add_messages(&raw, std::slice::from_ref(&good)).await;
+    let tx = raw.transaction("messages").with_mode(TransactionMode::Readwrite).build().unwrap();
+    let bad = Object::new();
+    Reflect::set(&bad, &"k".into(), &Uint8Array::from(&[3u8; 10][..])).unwrap();
+    Reflect::set(&bad, &"r".into(), &Uint8Array::from(&[1u8][..])).unwrap();
+    let bad_id: JsValue = Uint8Array::from(&[9u8; 32][..]).into();
+    tx.object_store("messages").unwrap().put(JsValue::from(bad)).with_key(bad_id).without_key_type().await.unwrap();
+    tx.commit().await.unwrap();
+    raw.close();
+
+    assert!(IdbStore::open(&name).await.is_err());
+    let raw = indexed_db_futures::database::Database::open(&name).await.unwrap();
+    assert_eq!(raw.version(), 2.0);
+    let tx = raw.transaction("messages").build().unwrap();
+    let count = tx.object_store("messages").unwrap().count().await.unwrap();
+    assert_eq!(count, 2);
+    drop(tx);
+    raw.close();
+}
+
+/// Batches of every size, in shuffled order, with repeats and with messages landing before,
+/// inside and after full segments: every message is stored once, by id, and pages and keys
+/// come out in (time, id) order across the segments' bounds.
+#[wasm_bindgen_test]
+async fn segments_keep_order_across_splits() {
+    let store = fresh().await;
+    let alice = key(1);
+    let conv = conversation(1, &[&alice]);
+    let all: Vec<_> = (0..300u64)
+        .map(|n| stored(&message(&alice, 1, 10_000 + n * 3, &[], &format!("m{n}")), MessageState::Delivered))
+        .collect();
+    // Every third message first (spread over the range), then the rest in growing batches from
+    // the end, each batch repeating a message already stored.
+    let spread: Vec<_> = all.iter().step_by(3).cloned().collect();
+    let stored_now = store.insert_messages(&spread).await.unwrap();
+    assert!(stored_now.iter().all(|&new| new));
+    let mut rest: Vec<_> = all.iter().enumerate().filter(|(n, _)| n % 3 != 0).map(|(_, m)| m.clone()).collect();
+    let mut size = 1;
+    while !rest.is_empty() {
+        let mut batch: Vec<_> = rest.split_off(rest.len().saturating_sub(size));
+        // Ids are hashes: ordering by id shuffles.
+        batch.sort_by_key(|m| m.envelope.id());
+        batch.push(spread[batch.len() % spread.len()].clone());
+        let outcome = store.insert_messages(&batch).await.unwrap();
+        assert_eq!(outcome.iter().filter(|&&new| new).count(), batch.len() - 1);
+        assert_eq!(outcome.last(), Some(&false));
+        size *= 2;
+    }
+    let keys: Vec<_> = all.iter().map(|m| m.envelope.key()).collect();
+    assert_eq!(store.message_keys(&conv.id).await, Ok(keys));
+    let middle = all[150].envelope.key();
+    let page = store.page(&conv.id, Some(middle), 70).await.unwrap();
+    let expected: Vec<_> = all[80..150].iter().rev().cloned().collect();
+    assert_eq!(page, expected);
+    for m in &all {
+        assert_eq!(store.message(&m.envelope.id()).await, Ok(Some(m.clone())));
+    }
+    // Messages stored one at a time after the end, as received live, then one already stored.
+    let live: Vec<_> = (0..40u64)
+        .map(|n| stored(&message(&alice, 1, 20_000 + n, &[], &format!("live {n}")), MessageState::Delivered))
+        .collect();
+    for m in &live {
+        assert_eq!(store.insert_message(m.clone()).await, Ok(true));
+    }
+    assert_eq!(store.insert_message(live[20].clone()).await, Ok(false));
+    let newest = store.page(&conv.id, None, 50).await.unwrap();
+    let expected: Vec<_> = live.iter().rev().chain(all.iter().rev()).take(50).cloned().collect();
+    assert_eq!(newest, expected);
+    let keys: Vec<_> = all.iter().chain(&live).map(|m| m.envelope.key()).collect();
+    assert_eq!(store.message_keys(&conv.id).await, Ok(keys));
+    // A state change inside a segment keeps the rest of it.
+    store.set_message_state(&all[100].envelope.id(), MessageState::Rejected, false).await.unwrap();
+    let page = store.page(&conv.id, Some(all[102].envelope.key()), 3).await.unwrap();
+    assert_eq!(page, vec![all[101].clone(), all[99].clone(), all[98].clone()]);
 }
