@@ -6,6 +6,9 @@
 //! - browser benchmarks: a crate's `tests/browser_bench.rs`, built with its `browser-bench`
 //!   feature in the `wasm-release` profile the PWA ships with and run in headless Chromium in
 //!   the test namespace; every console line `BENCH {json}` it prints is one figure.
+//! - the storage suite's reload harness (`storage_reload`): a page built from this repository's
+//!   IndexedDB store, reloaded in Chromium by Playwright, for what a page that never reloads
+//!   cannot measure.
 
 use std::{fmt::Write as _, path::Path};
 
@@ -50,6 +53,9 @@ pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
         let mut browser_figures = Vec::new();
         for package in suite.browser {
             browser_figures.extend(browser(package)?);
+        }
+        if suite.name == "storage" {
+            browser_figures.extend(storage_reload()?);
         }
         let json = suite_json(suite.name, &estimates, figures.as_deref(), &browser_figures);
         let out = root.join("bench-results").join(format!("{}.json", suite.name));
@@ -109,6 +115,47 @@ fn browser(package: &str) -> anyhow::Result<Vec<String>> {
     let (success, output) = util::run_capturing(&mut command);
     if !success {
         bail!("the browser benchmark of {package} failed");
+    }
+    Ok(bench_lines(&output))
+}
+
+/// The storage suite's open-to-first-page after a real reload, which a wasm-bindgen-test cannot
+/// measure (its page is never reloaded): `store-indexeddb/examples/reload_bench.rs` becomes a
+/// page through wasm-bindgen, and `store-indexeddb/bench/reload.mjs` serves it on loopback and
+/// reloads it in Chromium with the e2e suite's Playwright, in the test namespace; every `BENCH`
+/// line it prints is one figure.
+fn storage_reload() -> anyhow::Result<Vec<String>> {
+    let root = project_root();
+    let build = [
+        "build",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+        "-p",
+        "store-indexeddb",
+        "--features",
+        "browser-bench",
+        "--example",
+        "reload_bench",
+    ];
+    util::run(util::command("cargo").args(build))?;
+    let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/examples/reload_bench.wasm");
+    let page = target_dir().join("storage-reload-page");
+    let mut bindgen = util::command("wasm-bindgen");
+    bindgen.args(["--target", "web", "--no-typescript", "--out-dir"]).arg(&page).arg(&wasm);
+    util::run(&mut bindgen)?;
+    let harness = root.join("store-indexeddb").join("bench");
+    std::fs::copy(harness.join("reload.html"), page.join("reload.html")).context("cannot copy the reload page")?;
+    let script = harness.join("reload.mjs");
+    let e2e = root.join("e2e");
+    let paths = [&script, &page, &e2e].map(|path| path.to_str().map(str::to_owned));
+    let [Some(script), Some(page), Some(e2e)] = paths else {
+        bail!("the storage reload benchmark needs UTF-8 paths");
+    };
+    let (success, output) = util::run_capturing(&mut netns::command("node", &[&script, &page, &e2e]));
+    if !success {
+        bail!("the storage reload benchmark failed");
     }
     Ok(bench_lines(&output))
 }
