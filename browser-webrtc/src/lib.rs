@@ -7,6 +7,7 @@
 //! - [`framing`]: the data-channel stream frame and the per-stream half-close state machine.
 //! - [`oob`]: signed, compact offer/answer blobs for QR codes or copy-paste.
 //! - [`addr`]: splitting `/p2p-circuit/webrtc` addresses.
+//! - [`ice`]: checked ICE server settings (STUN, TURN).
 //!
 //! - `web` (wasm only): the web-sys glue that drives them: the `RTCPeerConnection` wrapper, a
 //!   data-channel stream, `Connection` (a libp2p `StreamMuxer`, one data channel per
@@ -44,6 +45,7 @@
 
 pub mod addr;
 pub mod framing;
+pub mod ice;
 pub mod oob;
 
 mod proto;

@@ -4,6 +4,7 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
+use browser_webrtc::ice::{self, IceServer, IceServerError};
 use crypto::{keys::PublicKey, trust::BrandScope, voucher::BrandId};
 use libp2p::{Multiaddr, multiaddr::Protocol};
 
@@ -222,6 +223,23 @@ pub struct Config {
     /// flag, or separate them with commas in the environment variable.
     #[arg(long = "other-relay", env = "PLATFORM_OTHER_RELAYS", value_delimiter = ',', value_parser = relay_address)]
     pub other_relays: Vec<Multiaddr>,
+
+    /// A STUN or TURN server for the app's WebRTC links, served by GET /api/relay:
+    /// `stun:HOST[:PORT]`, `turn:HOST[:PORT][?transport=udp|tcp]`, or `stuns:`/`turns:` over TLS.
+    /// Repeat the flag, or separate them with commas in the environment variable; at most 8.
+    /// Default: none, which is all a local network needs; links across NATs need STUN.
+    #[arg(long = "ice-server", env = "PLATFORM_ICE_SERVERS", value_delimiter = ',', value_parser = ice_server_url)]
+    pub ice_servers: Vec<String>,
+
+    /// Username for every turn:/turns: server of --ice-server (which refuses a TURN server
+    /// without one). Served to every app that asks, like the credential.
+    #[arg(long, env = "PLATFORM_TURN_USERNAME", requires = "turn_credential")]
+    pub turn_username: Option<String>,
+
+    /// Credential for every turn:/turns: server of --ice-server. Every app that asks receives it:
+    /// give one meant to be public (limited to relaying for this app).
+    #[arg(long, env = "PLATFORM_TURN_CREDENTIAL", hide_env_values = true, requires = "turn_username")]
+    pub turn_credential: Option<String>,
 }
 
 impl Config {
@@ -239,6 +257,15 @@ impl Config {
     /// Where each signing key lives.
     pub fn key_paths(&self) -> keys::KeyPaths {
         self.keys.paths()
+    }
+
+    /// The ICE servers of --ice-server, each TURN one with --turn-username and --turn-credential.
+    pub fn ice_servers(&self) -> Result<Vec<IceServer>, IceServerError> {
+        let (username, credential) = (self.turn_username.as_deref(), self.turn_credential.as_deref());
+        let servers = self.ice_servers.iter().map(|url| IceServer::with_shared_credentials(url, username, credential));
+        let servers = servers.collect::<Result<Vec<_>, _>>()?;
+        ice::check_count(&servers)?;
+        Ok(servers)
     }
 
     /// Where the platform's relay listens.
@@ -308,6 +335,13 @@ fn rfc3339_time(text: &str) -> Result<u64, String> {
     let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map_err(|error| format!("not an RFC 3339 time such as 2026-01-01T00:00:00Z ({error})"))?;
     u64::try_from(at.unix_timestamp()).map_err(|_| "before 1970".to_owned())
+}
+
+/// The URL's own checks; the TURN credentials are checked with the whole list
+/// ([`Config::ice_servers`]).
+fn ice_server_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    ice::check_url(text).map(|_| text.to_owned()).map_err(|error| error.to_string())
 }
 
 fn relay_address(text: &str) -> Result<Multiaddr, String> {

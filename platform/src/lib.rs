@@ -52,7 +52,8 @@ pub async fn run(config: config::Config, shutdown: impl Future<Output = ()> + Se
     // "listening" line; its addresses are printed after that line.
     let relay =
         relay::Relay::bind(&config.data_dir, &config.relay_listen()).await.context("cannot start the relay")?;
-    let directory = api::relay::RelayDirectory { own: relay.addresses(), others: config.other_relays.into() };
+    let ice_servers = config.ice_servers().context("refusing these ICE servers")?.into();
+    let directory = api::relay::RelayDirectory { own: relay.addresses(), others: config.other_relays.into(), ice_servers };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -1,6 +1,7 @@
 //! The relay, against the spawned binary: native libp2p clients reserve a circuit and reach
 //! each other through it (over WebSocket and over WebRTC-direct); the PeerId and /certhash
-//! survive a restart; `platform relay` runs alone; bad flags and damaged key files are refused.
+//! survive a restart; `platform relay` runs alone; bad flags and damaged key files are refused;
+//! the configured ICE servers are served, checked and bounded.
 
 mod support;
 
@@ -191,6 +192,65 @@ async fn the_api_serves_the_printed_addresses() {
         assert!(address.ends_with(&format!("/p2p/{peer}")), "{address}");
     }
     assert_eq!(body["other_relays"], serde_json::json!([other]));
+    assert_eq!(body["ice_servers"], serde_json::json!([]), "none by default");
+}
+
+#[tokio::test]
+async fn the_api_serves_the_configured_ice_servers_with_the_turn_credentials() {
+    let (dist, data) = dirs();
+    let args = [
+        "--ice-server", "stun:stun.example.org:3478",
+        "--ice-server", "turn:turn.example.org:3478?transport=udp",
+        "--ice-server", "turns:[2001:db8::7]:5349",
+        "--turn-username", "app", "--turn-credential", "public-secret",
+    ];
+    let platform = Platform::spawn_with_args(dist.path(), data.path(), &args);
+    let (status, body) = platform.get("/api/relay").await;
+    assert_eq!(status, 200, "{body}");
+    let turn = |url: &str| serde_json::json!({"urls": url, "username": "app", "credential": "public-secret"});
+    let expected = serde_json::json!([
+        {"urls": "stun:stun.example.org:3478"},
+        turn("turn:turn.example.org:3478?transport=udp"),
+        turn("turns:[2001:db8::7]:5349"),
+    ]);
+    assert_eq!(body["ice_servers"], expected);
+}
+
+#[test]
+fn malformed_or_incomplete_ice_servers_stop_the_start_saying_why() {
+    let dist = tempfile::tempdir().unwrap();
+    let dist = dist.path().to_str().unwrap();
+    // Refused by the flag parser: the URL alone is wrong.
+    for (url, reason) in [
+        ("http://stun.example.org", "is not a stun:, stuns:, turn: or turns: URL"),
+        ("stun:stun.example.org:70000", "the port"),
+        ("stun:stun.example.org?transport=udp", "only turn: and turns: URLs take a query"),
+    ] {
+        let exited = run_to_exit(&[OsStr::new("--dist"), OsStr::new(dist), OsStr::new("--ice-server"), OsStr::new(url)]);
+        assert_eq!(exited.status.code(), Some(2), "{url}: {}", exited.stderr);
+        assert!(exited.stderr.contains("--ice-server") && exited.stderr.contains(reason), "{url}: {}", exited.stderr);
+    }
+    let exited = run_to_exit(&[OsStr::new("--turn-username"), OsStr::new("app")]);
+    assert_eq!(exited.status.code(), Some(2), "a username needs a credential: {}", exited.stderr);
+    // Refused at start, before the listening line: the list as a whole is wrong.
+    let too_many: Vec<String> = (0..=browser_webrtc::ice::MAX_ICE_SERVERS).map(|i| format!("stun:s{i}.example.org")).collect();
+    let too_many = too_many.join(",");
+    let cases: [(Vec<&str>, &str); 2] = [
+        (vec!["--ice-server", "turn:turn.example.org"], "a TURN server needs a username and a credential"),
+        (vec!["--ice-server", &too_many], "at most 8 ICE servers"),
+    ];
+    for (flags, reason) in cases {
+        let data = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "--listen", "127.0.0.1:0", "--dist", dist, "--data-dir", data.path().to_str().unwrap(),
+            "--relay-ws-listen", "127.0.0.1:0", "--relay-webrtc-listen", "127.0.0.1:0",
+        ];
+        args.extend(flags);
+        let exited = run_to_exit(&args.iter().map(OsStr::new).collect::<Vec<_>>());
+        assert!(!exited.status.success(), "{args:?} started");
+        assert!(exited.stderr.contains(reason), "{args:?}: {}", exited.stderr);
+        assert!(!exited.stdout.contains("platform listening"), "{}", exited.stdout);
+    }
 }
 
 #[tokio::test]
@@ -275,6 +335,12 @@ fn help_documents_the_relay_options_and_the_stdout_contract() {
         "PLATFORM_RELAY_WS_LISTEN",
         "PLATFORM_RELAY_WEBRTC_LISTEN",
         "PLATFORM_OTHER_RELAYS",
+        "--ice-server",
+        "PLATFORM_ICE_SERVERS",
+        "--turn-username",
+        "PLATFORM_TURN_USERNAME",
+        "--turn-credential",
+        "PLATFORM_TURN_CREDENTIAL",
         "127.0.0.1:4001",
         "platform listening on",
         "relay listening on",

@@ -21,6 +21,7 @@ use web_sys::{
     RtcSessionDescriptionInit,
 };
 
+use crate::ice::IceServer;
 use crate::signaling::{ConnectionState, IceCandidate, SdpKind};
 
 mod channel;
@@ -126,14 +127,18 @@ fn connection_state(state: RtcPeerConnectionState) -> ConnectionState {
 }
 
 impl PeerConnection {
-    /// Creates the connection with these ICE server URLs (`stun:…`; none on a local network)
-    /// and installs `onicecandidate`, `onconnectionstatechange` and `ondatachannel` at once.
-    pub fn new(ice_servers: &[String]) -> Result<Self, JsError> {
+    /// Creates the connection with these ICE servers (none on a local network) and installs
+    /// `onicecandidate`, `onconnectionstatechange` and `ondatachannel` at once.
+    pub fn new(ice_servers: &[IceServer]) -> Result<Self, JsError> {
         let config = RtcConfiguration::new();
         let servers = js_sys::Array::new();
-        for url in ice_servers {
+        for ice in ice_servers {
             let server = RtcIceServer::new();
-            server.set_urls(&JsValue::from_str(url));
+            server.set_urls(&JsValue::from_str(ice.url()));
+            if let (Some(username), Some(credential)) = (ice.username(), ice.credential()) {
+                server.set_username(username);
+                server.set_credential(credential);
+            }
             servers.push(&server);
         }
         config.set_ice_servers(&servers);
@@ -327,4 +332,47 @@ fn sdp_of(value: JsValue) -> Result<String, JsError> {
     js_sys::Reflect::get(&value, &JsValue::from_str("sdp"))?
         .as_string()
         .ok_or_else(|| JsError("description without sdp".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    use super::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    /// A text field; Chrome reports an absent username or credential as "".
+    fn field(value: &JsValue, name: &str) -> Option<String> {
+        let text = js_sys::Reflect::get(value, &JsValue::from_str(name)).ok()?.as_string()?;
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// What the browser holds, read back through `getConfiguration()`.
+    #[wasm_bindgen_test]
+    fn the_ice_servers_reach_the_browser_connection() {
+        let servers = [
+            IceServer::new("stun:10.213.0.1:3478", None, None).unwrap(),
+            IceServer::new("turn:10.213.0.1:3478?transport=udp", Some("user"), Some("secret")).unwrap(),
+        ];
+        let pc = PeerConnection::new(&servers).unwrap();
+        let configured = js_sys::Array::from(&pc.inner.get_configuration().get_ice_servers().unwrap());
+        let configured: Vec<_> = configured
+            .iter()
+            .map(|s| {
+                let urls = js_sys::Reflect::get(&s, &JsValue::from_str("urls")).unwrap();
+                // Browsers normalise `urls` to a list.
+                let urls = js_sys::Array::from(&urls).iter().filter_map(|u| u.as_string()).collect::<Vec<_>>();
+                (urls, field(&s, "username"), field(&s, "credential"))
+            })
+            .collect();
+        let expected: Vec<_> = servers
+            .iter()
+            .map(|s| (vec![s.url().to_owned()], s.username().map(str::to_owned), s.credential().map(str::to_owned)))
+            .collect();
+        assert_eq!(configured, expected);
+        // None by default: a local network needs none.
+        let pc = PeerConnection::new(&[]).unwrap();
+        assert_eq!(js_sys::Array::from(&pc.inner.get_configuration().get_ice_servers().unwrap()).length(), 0);
+    }
 }

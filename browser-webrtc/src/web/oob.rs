@@ -14,14 +14,15 @@ use libp2p_identity::PeerId;
 use web_sys::RtcDataChannel;
 
 use super::{Connection, ConnectionError, INIT_LABEL, JsError, PeerConnection};
+use crate::ice::IceServer;
 use crate::oob::{self, Blob, Expect, NONCE_LEN, OobError, Verified};
 use crate::signaling::SdpKind;
 
 /// Settings for an out-of-band set-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkConfig {
-    /// ICE server URLs (`stun:…`); none on a local network.
-    pub ice_servers: Vec<String>,
+    /// ICE servers (STUN, TURN); none on a local network.
+    pub ice_servers: Vec<IceServer>,
     /// Longest wait for candidates before the blob is made with those found so far
     /// (a stalled interface can hold gathering for 30-40 s).
     pub gather: Duration,

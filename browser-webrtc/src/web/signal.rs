@@ -21,6 +21,7 @@ use web_sys::{RtcDataChannel, RtcDataChannelState};
 
 use super::{Connection, INIT_LABEL, JsError, PeerConnection};
 use super::{now, sleep, wake_after};
+use crate::ice::IceServer;
 use crate::signaling::{
     Action, ConnectionState, Output, PROTOCOL_NAME, Role, Signaling, SignalingError, Step, Timeouts,
 };
@@ -34,8 +35,8 @@ const INIT_POLL: Duration = Duration::from_millis(20);
 /// Settings for signaled connections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignalingConfig {
-    /// ICE server URLs (`stun:…`); none on a local network.
-    pub ice_servers: Vec<String>,
+    /// ICE servers (STUN, TURN); none on a local network.
+    pub ice_servers: Vec<IceServer>,
     /// Limits of each step.
     pub timeouts: Timeouts,
 }

@@ -19,6 +19,9 @@
 //!   see such a connection as inbound. The handover queue is bounded
 //!   ([`MAX_PENDING_CONNECTIONS`]); while no such listener exists, connections wait in it.
 //!
+//! The ICE servers of signaled connections can change while the swarm runs (the app learns them
+//! from the platform after it starts): [`Handle::set_ice_servers`] applies to the next ones.
+//!
 //! No security or muxer is negotiated on these connections (see [`super::Connection`]).
 //! Put this transport ahead of the relay client's in an `OrTransport` chain: the relay client
 //! takes any `/p2p-circuit` address and would dial a plain relayed connection instead.
@@ -26,7 +29,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use futures::StreamExt as _;
@@ -39,6 +42,7 @@ use send_wrapper::SendWrapper;
 
 use super::{Connection, SIGNALING_PROTOCOL, SignalError, SignalingConfig, answer_on, dial};
 use crate::addr::{listen_addr_for_circuit, parse_dial_addr};
+use crate::ice::{self, IceServer, IceServerError};
 
 /// Most connections handed over and not yet taken by the swarm.
 pub const MAX_PENDING_CONNECTIONS: usize = 8;
@@ -46,11 +50,16 @@ pub const MAX_PENDING_CONNECTIONS: usize = 8;
 /// Most inbound signaling attempts answered at once; streams beyond are reset.
 pub const MAX_ANSWERING: usize = 8;
 
-/// Hands established connections to the [`Transport`]. Cheap to clone.
+/// Hands established connections to the [`Transport`] and sets its ICE servers. Cheap to
+/// clone.
 #[derive(Debug, Clone)]
 pub struct Handle {
     sender: mpsc::Sender<(PeerId, Connection)>,
+    ice_servers: SharedIceServers,
 }
+
+/// The ICE servers for the next connections, shared by the transport and its handles.
+type SharedIceServers = Arc<Mutex<Vec<IceServer>>>;
 
 /// Why a connection was not handed over; it is closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -73,6 +82,20 @@ impl Handle {
                 HandoverError::Closed
             }
         })
+    }
+
+    /// Sets the ICE servers of the connections signaled from now on (at most
+    /// [`ice::MAX_ICE_SERVERS`]).
+    pub fn set_ice_servers(&self, servers: Vec<IceServer>) -> Result<(), IceServerError> {
+        ice::check_count(&servers)?;
+        *self.ice_servers.lock().unwrap_or_else(PoisonError::into_inner) = servers;
+        Ok(())
+    }
+
+    /// The ICE servers connections are made with now; for out-of-band set-ups, which do not go
+    /// through the transport.
+    pub fn ice_servers(&self) -> Vec<IceServer> {
+        self.ice_servers.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
@@ -98,6 +121,7 @@ struct Signaling {
 /// The `/webrtc` transport; see the module documentation.
 pub struct Transport {
     receiver: mpsc::Receiver<(PeerId, Connection)>,
+    ice_servers: SharedIceServers,
     signaling: Option<Signaling>,
     /// `/webrtc` (handover) and `<circuit>/webrtc` listeners, in order of creation.
     listeners: Vec<(ListenerId, Multiaddr)>,
@@ -117,19 +141,23 @@ impl Transport {
     pub fn new() -> (Self, Handle) {
         // The channel holds `buffer + senders`: one slot is the first handle's own.
         let (sender, receiver) = mpsc::channel(MAX_PENDING_CONNECTIONS - 1);
+        let ice_servers = SharedIceServers::default();
         let transport = Self {
             receiver,
+            ice_servers: ice_servers.clone(),
             signaling: None,
             listeners: Vec::new(),
             events: VecDeque::new(),
         };
-        (transport, Handle { sender })
+        (transport, Handle { sender, ice_servers })
     }
 
     /// A transport that also dials and listens on `/p2p-circuit/webrtc` addresses, signaling
-    /// over streams opened or accepted through `control`.
+    /// over streams opened or accepted through `control`. `config`'s ICE servers hold until
+    /// [`Handle::set_ice_servers`] replaces them.
     pub fn with_signaling(control: Control, config: SignalingConfig) -> (Self, Handle) {
         let (mut transport, handle) = Self::new();
+        *transport.ice_servers.lock().unwrap_or_else(PoisonError::into_inner) = config.ice_servers.clone();
         transport.signaling = Some(Signaling {
             control,
             config,
@@ -195,7 +223,8 @@ impl Transport {
             // Dropping the stream resets it; the peer's dial fails at once.
             drop(stream);
         };
-        let (config, token) = (signaling.config.clone(), signaling.answering.clone());
+        let config = current(&signaling.config, &self.ice_servers);
+        let token = signaling.answering.clone();
         Some(Incoming {
             listener_id,
             peer,
@@ -212,6 +241,15 @@ struct Incoming {
     listener_id: ListenerId,
     peer: PeerId,
     upgrade: Upgrade,
+}
+
+/// `config` with the ICE servers set now.
+fn current(config: &SignalingConfig, ice_servers: &SharedIceServers) -> SignalingConfig {
+    let ice_servers = ice_servers.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    SignalingConfig {
+        ice_servers,
+        ..config.clone()
+    }
 }
 
 fn is_handover_addr(addr: &Multiaddr) -> bool {
@@ -262,7 +300,8 @@ impl libp2p_core::Transport for Transport {
         let (Some(signaling), Ok(parsed)) = (&self.signaling, parse_dial_addr(&addr)) else {
             return Err(TransportError::MultiaddrNotSupported(addr));
         };
-        let (mut control, config) = (signaling.control.clone(), signaling.config.clone());
+        let mut control = signaling.control.clone();
+        let config = current(&signaling.config, &self.ice_servers);
         let target = parsed.target;
         Ok(upgrade(async move {
             Ok((target, dial(&mut control, target, &config).await?))
