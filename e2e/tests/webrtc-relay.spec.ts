@@ -34,8 +34,9 @@ test("two devices link directly through the relay, keep talking after the relay 
   expect(fromB, fromB.text).toMatchObject({ answered: MESSAGES, requested: MESSAGES });
   expect(fromA, fromA.text).toMatchObject({ answered: MESSAGES, requested: MESSAGES });
 
-  // The relay runs in the platform process: stop it and wait until it has exited.
-  await platform.stop();
+  // The relay runs in the platform process: kill it (SIGKILL, nothing closed cleanly) and wait
+  // until it has exited.
+  await platform.stop("SIGKILL");
   await expect(a.status).toHaveAttribute("data-state", "no-relay", { timeout: 20_000 });
   await expect(b.status).toHaveAttribute("data-state", "no-relay", { timeout: 20_000 });
   await expect(b.peer(peerA)).toHaveAttribute("data-state", "direct");
