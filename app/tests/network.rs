@@ -4,7 +4,8 @@
 #![cfg(target_family = "wasm")]
 
 use app::network::links::{LinkKind, Links, MAX_KNOWN_PEERS};
-use app::network::relays::usable_relays;
+use app::network::relay_cache::{self, CacheError, STORAGE_KEY};
+use app::network::relays::{DirectoryError, MAX_DIRECTORY_LEN, parse_directory, usable_relays};
 use libp2p::core::transport::PortUse;
 use libp2p::core::{ConnectedPoint, Endpoint};
 use libp2p::identity::Keypair;
@@ -99,4 +100,59 @@ fn a_failure_is_shown_until_the_next_attempt_and_known_peers_are_bounded() {
     }
     assert_eq!(links.summary().len(), MAX_KNOWN_PEERS);
     assert!(links.summary().iter().all(|l| l.peer != peer(2)), "the oldest unreachable peer was forgotten");
+}
+
+fn directory_text(ice_servers: &str) -> String {
+    let (r1, r2) = (peer(1), peer(2));
+    format!(
+        r#"{{"peer_id":"{r1}","addresses":["/ip4/127.0.0.1/tcp/4001/ws/p2p/{r1}"],"other_relays":["/ip4/127.0.0.1/tcp/4002/ws/p2p/{r2}"],"ice_servers":{ice_servers}}}"#
+    )
+}
+
+#[wasm_bindgen_test]
+fn the_directory_gives_relays_and_checked_ice_servers() {
+    let text = directory_text(
+        r#"[{"urls":"stun:10.213.0.1:3478"},{"urls":"turn:10.213.0.1:3478","username":"u","credential":"c"}]"#,
+    );
+    let directory = parse_directory(&text).unwrap();
+    assert_eq!(directory.relays.iter().map(|r| r.peer).collect::<Vec<_>>(), [peer(1), peer(2)]);
+    let servers: Vec<_> = directory.ice_servers.iter().map(|s| (s.url(), s.username(), s.credential())).collect();
+    assert_eq!(servers, [("stun:10.213.0.1:3478", None, None), ("turn:10.213.0.1:3478", Some("u"), Some("c"))]);
+    // Written and read back unchanged: the cache's format.
+    assert_eq!(parse_directory(&directory.to_json()), Ok(directory));
+
+    let malformed = |ice: &str| parse_directory(&directory_text(ice));
+    for bad in [
+        r#"[{"urls":"http://x.example"}]"#,
+        r#"[{"urls":"turn:x.example"}]"#,
+        r#"[{"urls":["stun:x.example"]}]"#,
+        r#"[{"url":"stun:x.example"}]"#,
+        r#"[7]"#,
+        r#""stun:x.example""#,
+        &format!("[{}]", [r#"{"urls":"stun:x.example"}"#; 9].join(",")),
+    ] {
+        assert!(matches!(malformed(bad), Err(DirectoryError::Malformed(_))), "{bad}");
+    }
+    assert!(matches!(parse_directory("{"), Err(DirectoryError::Malformed(_))));
+    assert!(matches!(parse_directory("null"), Err(DirectoryError::Malformed(_))));
+    let huge = directory_text(&format!("[], \"pad\": \"{}\"", "x".repeat(MAX_DIRECTORY_LEN)));
+    assert!(matches!(parse_directory(&huge), Err(DirectoryError::TooLarge(_))));
+}
+
+fn local_storage() -> web_sys::Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_last_directory_is_kept_and_a_damaged_one_is_refused_by_name() {
+    local_storage().remove_item(STORAGE_KEY).unwrap();
+    assert_eq!(relay_cache::load(), Ok(None));
+    let directory = parse_directory(&directory_text(r#"[{"urls":"stun:10.213.0.1"}]"#)).unwrap();
+    relay_cache::save(&directory).unwrap();
+    assert_eq!(relay_cache::load(), Ok(Some(directory)));
+    for damaged in ["not json".to_owned(), r#"{"addresses":7}"#.to_owned(), "x".repeat(MAX_DIRECTORY_LEN + 1)] {
+        local_storage().set_item(STORAGE_KEY, &damaged).unwrap();
+        assert!(matches!(relay_cache::load(), Err(CacheError::Damaged(_))), "{}", &damaged[..damaged.len().min(40)]);
+    }
+    local_storage().remove_item(STORAGE_KEY).unwrap();
 }

@@ -8,6 +8,7 @@ pub mod check;
 pub mod links;
 mod node;
 mod offline;
+pub mod relay_cache;
 pub mod relays;
 mod swarm;
 

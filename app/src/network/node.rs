@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use browser_webrtc::addr::listen_addr_for_circuit;
-use browser_webrtc::web::SignalingConfig;
+use browser_webrtc::web::{Handle, SignalingConfig};
 use crypto::keys::DeviceKey;
 use futures::channel::{mpsc, oneshot};
 use futures::future::{Fuse, FusedFuture as _, LocalBoxFuture};
@@ -21,7 +21,7 @@ use store_indexeddb::IdbStore;
 use super::links::{LinkKind, Links, MAX_KNOWN_PEERS};
 use super::offline::{OfflineLinks, Outcome};
 use super::swarm::{self, Behaviour};
-use super::{NetworkStatus, check, relays};
+use super::{NetworkStatus, check, relay_cache, relays};
 use crate::device::DATABASE;
 
 /// What the UI asks of the swarm.
@@ -44,16 +44,34 @@ const MAX_FAILURES: usize = 16;
 /// Time between looks for a relay while none is reserved.
 const RELAY_RETRY_MS: u32 = 5_000;
 
-/// The relays the platform lists, after `delay_ms`.
-fn find_relays(delay_ms: u32) -> Fuse<LocalBoxFuture<'static, Result<Vec<relays::Relay>, String>>> {
+/// Where a look for relays found them.
+enum Found {
+    /// The platform's directory, now also the cached one.
+    Platform(relays::Directory),
+    /// The platform did not answer (why): the directory cached when it last did.
+    Cache(relays::Directory, String),
+    /// No directory (why).
+    Nothing(String),
+}
+
+/// The relays the platform lists, after `delay_ms`; those it listed last if it does not answer.
+fn find_relays(delay_ms: u32) -> Fuse<LocalBoxFuture<'static, Found>> {
     let found = async move {
         if delay_ms > 0 {
             gloo::timers::future::TimeoutFuture::new(delay_ms).await;
         }
-        match relays::fetch_relays().await {
-            Ok(relays) if relays.is_empty() => Err("the platform lists no relay this app can reach".to_owned()),
-            Ok(relays) => Ok(relays),
-            Err(error) => Err(error.to_string()),
+        match relays::fetch_directory().await {
+            Ok(directory) => {
+                // Not kept only without storage: then a reload while the platform is down finds
+                // no relay, as before caching.
+                let _ = relay_cache::save(&directory);
+                Found::Platform(directory)
+            }
+            Err(error) => match relay_cache::load() {
+                Ok(Some(directory)) => Found::Cache(directory, error.to_string()),
+                Ok(None) => Found::Nothing(error.to_string()),
+                Err(cache) => Found::Nothing(format!("{error}; {cache}")),
+            },
         }
     };
     found.boxed_local().fuse()
@@ -76,9 +94,11 @@ pub(super) async fn run(
     check::serve(control.clone().accept(check::PROTOCOL).map_err(|e| e.to_string())?);
     let mut node = Node {
         swarm,
+        transport: handover.clone(),
         offline: OfflineLinks::new(key, handover, failed),
         control,
         relays: Vec::new(),
+        unreachable: Vec::new(),
         their_relays: Vec::new(),
         webrtc_listeners: Vec::new(),
         links: Links::default(),
@@ -101,10 +121,16 @@ async fn device_identity() -> Result<(DeviceKey, Keypair), String> {
 
 struct Node {
     swarm: Swarm<Behaviour>,
+    /// Sets the ICE servers of the `/webrtc` transport (and of out-of-band links, which read them
+    /// from it).
+    transport: Handle,
     offline: OfflineLinks,
     control: libp2p_stream::Control,
     /// Relay reservations asked for: the circuit listener and the relay.
     relays: Vec<(ListenerId, PeerId)>,
+    /// Relays whose reservation failed or ended since the platform's directory was last read:
+    /// not tried again from the cache until the platform answers.
+    unreachable: Vec<PeerId>,
     /// Relays of the peers asked for, which are not peers to list.
     their_relays: Vec<PeerId>,
     /// `/webrtc` listeners on reserved circuits: their address, and whether it is announced.
@@ -119,6 +145,33 @@ struct Node {
 }
 
 impl Node {
+    /// Uses what a look for relays found: its ICE servers, and a reservation on each relay not
+    /// known to be unreachable.
+    fn on_found(&mut self, found: Found) {
+        let (directory, cached) = match found {
+            Found::Platform(directory) => {
+                self.unreachable.clear();
+                (directory, None)
+            }
+            Found::Cache(directory, why) => (directory, Some(why)),
+            Found::Nothing(why) => {
+                self.no_relay = why;
+                return;
+            }
+        };
+        if let Err(error) = self.transport.set_ice_servers(directory.ice_servers) {
+            self.no_relay = error.to_string();
+        }
+        let reserved = |relay: &relays::Relay| self.relays.iter().any(|(_, r)| *r == relay.peer);
+        let fresh: Vec<relays::Relay> =
+            directory.relays.into_iter().filter(|r| !self.unreachable.contains(&r.peer) && !reserved(r)).collect();
+        match cached {
+            _ if !fresh.is_empty() => self.reserve(fresh),
+            None => self.no_relay = "the platform lists no relay this app can reach".to_owned(),
+            Some(why) => self.no_relay = why,
+        }
+    }
+
     /// Asks each relay for a reservation (`<relay>/p2p-circuit`).
     fn reserve(&mut self, relays: Vec<relays::Relay>) {
         for relay in relays {
@@ -139,10 +192,7 @@ impl Node {
             }
             futures::select! {
                 found = search => {
-                    match found {
-                        Ok(relays) => self.reserve(relays),
-                        Err(problem) => self.no_relay = problem,
-                    }
+                    self.on_found(found);
                     self.publish_status();
                 }
                 event = self.swarm.select_next_some() => self.on_event(event),
@@ -227,6 +277,9 @@ impl Node {
         if let Some(index) = self.relays.iter().position(|(id, _)| *id == listener_id) {
             let (_, relay) = self.relays.remove(index);
             self.no_relay = reason;
+            if !self.unreachable.contains(&relay) && self.unreachable.len() < relays::MAX_RELAY_ADDRESSES {
+                self.unreachable.push(relay);
+            }
             // The `/webrtc` address on that relay's circuit can no longer be reached.
             let on_relay = |address: &Multiaddr| address.iter().any(|p| p == Protocol::P2p(relay));
             let stale: Vec<ListenerId> =

@@ -32,10 +32,10 @@ impl OfflineLinks {
 
     /// Makes an invitation; replies with its text.
     pub(super) fn invite(&self, reply: oneshot::Sender<Outcome<String>>) {
-        let (key, invitation) = (self.key.clone(), self.invitation.clone());
+        let (key, invitation, config) = (self.key.clone(), self.invitation.clone(), self.config());
         leptos::task::spawn_local(async move {
             let made = async {
-                let (pending, blob) = create_offer(&key, &LinkConfig::default(), nonce()?, unix_now())
+                let (pending, blob) = create_offer(&key, &config, nonce()?, unix_now())
                     .await
                     .map_err(|e| e.to_string())?;
                 *invitation.borrow_mut() = Some(pending);
@@ -49,11 +49,12 @@ impl OfflineLinks {
     /// to the swarm once it is up.
     pub(super) fn answer(&self, text: String, from: PeerId, reply: oneshot::Sender<Outcome<String>>) {
         let (key, mut handover, mut failures) = (self.key.clone(), self.handover.clone(), self.failures.clone());
+        let config = self.config();
         leptos::task::spawn_local(async move {
             let answered = async {
                 let offer = Blob::from_text(text.trim()).map_err(|e| e.to_string())?;
                 let offerer = device_key(&from)?;
-                answer_offer(&key, &LinkConfig::default(), &offer, &offerer, nonce()?, unix_now())
+                answer_offer(&key, &config, &offer, &offerer, nonce()?, unix_now())
                     .await
                     .map_err(|e| e.to_string())
             };
@@ -75,6 +76,11 @@ impl OfflineLinks {
                 let _ = failures.try_send((from, error));
             }
         });
+    }
+
+    /// The set-up's settings, with the ICE servers the transport uses now.
+    fn config(&self) -> LinkConfig {
+        LinkConfig { ice_servers: self.handover.ice_servers(), ..LinkConfig::default() }
     }
 
     /// Completes this device's invitation with the answer `text` of `from`; replies once the link
