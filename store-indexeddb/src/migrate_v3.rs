@@ -31,20 +31,20 @@ pub(crate) fn step_3(db: &Database) -> Result<(), Error> {
     let segments = segments.as_sys().clone();
     let tx = segments.transaction();
     let by_key = tx.object_store(MESSAGES)?.index("by_key")?;
-    let copy = Copy { db: db.as_sys().clone().into(), tx, by_key, segments };
-    copy.read_after(None)?;
+    let migration = Migration { db: db.as_sys().clone().into(), tx, by_key, segments };
+    migration.read_after(None)?;
     Ok(())
 }
 
 /// What the copy works on: all inside the upgrade transaction.
-struct Copy {
+struct Migration {
     db: IdbDatabase,
     tx: IdbTransaction,
     by_key: IdbIndex,
     segments: IdbObjectStore,
 }
 
-impl Copy {
+impl Migration {
     /// Requests the next chunk of old messages, after the `by_key` key `last` if any.
     fn read_after(self, last: Option<&JsValue>) -> Result<(), JsValue> {
         let range = match last {
