@@ -14,6 +14,7 @@ use chat::{
 use crypto::keys::PublicKey;
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::cursor::{Cursor, CursorDirection};
+use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionMode;
@@ -21,13 +22,16 @@ use wasm_bindgen::JsValue;
 
 use crate::db::{
     ACKS, CONTACTS, CONVERSATIONS, IdbStore, OUTBOX, SEGMENTS, Tx, WAITING, all_records, array_of,
-    backend, bin, bytes_of, collect, delete, get, get_all, get_record, index_values, object, prefix_range,
+    backend, bin, bytes_of, collect, delete, get, get_record, index_values, object, prefix_range,
     put, put_record, take_keys,
 };
-use crate::segment::{self, BY_ID, Entry, order_bytes};
+use crate::quarantine::{self, QUARANTINE};
+use crate::segment::{self, BY_ID, Entry, order_bytes, slice};
 
+/// Storing messages may set aside a segment that no longer decodes ([`quarantine`]).
+const INSERT_STORES: &[&str] = &[SEGMENTS, QUARANTINE];
 /// A received message also notes the ack it owes.
-const RECEIVE_STORES: [&str; 6] = [CONTACTS, CONVERSATIONS, SEGMENTS, WAITING, OUTBOX, ACKS];
+const RECEIVE_STORES: [&str; 7] = [CONTACTS, CONVERSATIONS, SEGMENTS, QUARANTINE, WAITING, OUTBOX, ACKS];
 
 /// The chat stores inside one transaction: everything written through it commits together
 /// with [`ChatTx::commit`], or not at all (dropped, aborted, or failed).
@@ -46,7 +50,7 @@ impl IdbStore {
 
     /// [`ChatTx::insert_messages`] in a transaction of its own: all of them or none.
     pub async fn insert_messages(&self, messages: &[StoredMessage]) -> Result<Vec<bool>, StoreError> {
-        self.in_chat_tx(&[SEGMENTS], TransactionMode::Readwrite, async |tx| tx.insert_messages(messages).await)
+        self.in_chat_tx(INSERT_STORES, TransactionMode::Readwrite, async |tx| tx.insert_messages(messages).await)
             .await
     }
 
@@ -82,6 +86,10 @@ impl ChatTx<'_> {
     /// batch costs a request per segment, not per message. A message's key (time, id) decides
     /// its segment, and its id decides its key, so a message already stored is found in the
     /// segment it would go to.
+    ///
+    /// A segment that a message falls into but that cannot be decoded is set aside into
+    /// [`quarantine`] with its messages, and the message is stored as if the segment were not
+    /// there: one damaged record must not stop every later message of its range.
     pub async fn insert_messages(&self, messages: &[StoredMessage]) -> Result<Vec<bool>, StoreError> {
         let conversation = |n: usize| messages[n].envelope.content().conversation;
         // Stable: of repeats inside the batch, the first one is stored.
@@ -142,23 +150,22 @@ impl ChatTx<'_> {
             stored[n] = read.await.map_err(backend)?.filter(|value: &JsValue| !value.is_undefined());
         }
         let mut added = vec![];
-        let mut last_write = None;
         for (at, entries) in groups {
             let present = match at.checked_sub(1) {
-                Some(n) => segment::entries(stored[n].as_ref().ok_or_else(|| missing_segment(&starts[n]))?)?,
+                Some(n) => {
+                    let (key, value) = (&starts[n], stored[n].as_ref().ok_or_else(|| missing_segment(&starts[n]))?);
+                    segment::entries(key, value).or_else(|_| {
+                        let quarantine = self.0.store(QUARANTINE)?;
+                        quarantine::set_aside(store.as_sys(), quarantine.as_sys(), &bin(key), value).map(|()| vec![])
+                    })?
+                }
                 None => vec![],
             };
             let (segments, outcomes) = segment::place(present, entries);
             for part in segments {
-                let key = bin(&order_bytes(conversation, &part[0].key));
-                let write = store.put(segment::value(&part)?).with_key(key).without_key_type();
-                last_write = Some(write.primitive().map_err(backend)?);
+                segment::put(store.as_sys(), conversation, &part)?;
             }
             added.extend(outcomes);
-        }
-        // Requests complete in order: once the last write is done, all are.
-        if let Some(write) = last_write {
-            write.await.map_err(backend)?;
         }
         Ok(added)
     }
@@ -222,22 +229,22 @@ async fn newest_first<'a, 'tx>(
         .map_err(backend)
 }
 
-/// A segment whose key was just read in this transaction is gone: the store is damaged.
+/// A segment whose key was just read (from the store or its `by_id` index) in this
+/// transaction is not there: the store is damaged.
 fn missing_segment(key: &[u8]) -> StoreError {
     let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    StoreError::Corrupt(format!("message segment {key} indexed but not found"))
+    StoreError::Corrupt(format!("message segment {key} listed but not found"))
 }
 
 /// The id in the second half of a `first ‖ second` key of two 32-byte halves.
 fn second_id(key: &JsValue) -> Result<MessageId, StoreError> {
-    array_of::<64>(key, "").map(|k| MessageId(part(&k, 32)))
+    array_of::<64>(key, "").map(|k| MessageId(slice(&k, 32)))
 }
 
-/// `M` bytes of `key` from `at`; the callers' keys are fixed-size arrays that hold them.
-fn part<const N: usize, const M: usize>(key: &[u8; N], at: usize) -> [u8; M] {
-    let mut out = [0; M];
-    out.copy_from_slice(&key[at..at + M]);
-    out
+/// The message `id` out of the segment holding it: the index said it is there.
+fn in_segment<'e>(entries: &'e mut [Entry], id: &MessageId) -> Result<&'e mut Entry, StoreError> {
+    let entry = entries.iter_mut().find(|entry| entry.key.id == *id);
+    entry.ok_or_else(|| StoreError::Corrupt("message segment: indexed id not in it".into()))
 }
 
 impl MessageStore for ChatTx<'_> {
@@ -249,14 +256,17 @@ impl MessageStore for ChatTx<'_> {
     async fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {
         let store = self.0.store(SEGMENTS)?;
         let index = store.index(BY_ID).map_err(backend)?;
-        let value: Option<JsValue> =
-            index.get(bin(&id.0)).primitive().map_err(backend)?.await.map_err(backend)?;
-        let Some(value) = value.filter(|value| !value.is_undefined()) else {
+        // Both requested before either is awaited: one round trip.
+        let key = index.get_key(bin(&id.0)).primitive().map_err(backend)?;
+        let value = index.get(bin(&id.0)).primitive().map_err(backend)?;
+        let key: Option<JsValue> = key.await.map_err(backend)?;
+        let value: Option<JsValue> = value.await.map_err(backend)?;
+        let (Some(key), Some(value)) = (key.filter(|key| !key.is_undefined()), value.filter(|v| !v.is_undefined()))
+        else {
             return Ok(None);
         };
-        let entries = segment::entries(&value)?;
-        let entry = entries.iter().find(|entry| entry.key.id == *id);
-        entry.ok_or_else(|| StoreError::Corrupt("message segment: indexed id not in it".into()))?.message().map(Some)
+        let mut entries = segment::entries(&array_of::<56>(&key, "")?, &value)?;
+        in_segment(&mut entries, id)?.message().map(Some)
     }
 
     async fn set_message_state(
@@ -272,13 +282,12 @@ impl MessageStore for ChatTx<'_> {
         let Some(value) = self.get(SEGMENTS, &key).await? else {
             return Err(missing_segment(&key));
         };
-        let mut entries = segment::entries(&value)?;
-        for entry in entries.iter_mut().filter(|entry| entry.key.id == *id) {
-            let mut message = entry.message()?;
-            message.state = state;
-            message.late = late;
-            entry.record = message.to_bytes();
-        }
+        let mut entries = segment::entries(&key, &value)?;
+        let entry = in_segment(&mut entries, id)?;
+        let mut message = entry.message()?;
+        message.state = state;
+        message.late = late;
+        entry.record = message.to_bytes();
         put(&self.0, SEGMENTS, &bin(&key), &segment::value(&entries)?).await
     }
 
@@ -286,9 +295,15 @@ impl MessageStore for ChatTx<'_> {
         &self,
         conversation: &ConversationId,
     ) -> Result<Vec<OrderKey>, StoreError> {
+        let store = self.0.store(SEGMENTS)?;
+        let range = prefix_range(&conversation.0);
+        // Both requested before either is awaited; they list the same records in key order.
+        let segment_keys = collect(store.get_all_keys().with_query::<JsValue, _>(range.clone()).primitive());
+        let values = collect(store.get_all().with_query::<JsValue, _>(range).primitive());
+        let (segment_keys, values) = (segment_keys.await?, values.await?);
         let mut keys = vec![];
-        for value in get_all(&self.0, SEGMENTS, Some(prefix_range(&conversation.0))).await? {
-            keys.extend(segment::entries(&value)?.iter().map(|entry| entry.key));
+        for (key, value) in segment_keys.iter().zip(&values) {
+            keys.extend(segment::entries(&array_of::<56>(key, "")?, value)?.iter().map(|entry| entry.key));
         }
         Ok(keys)
     }
@@ -314,7 +329,8 @@ impl MessageStore for ChatTx<'_> {
             return Ok(page);
         };
         while let Some(value) = cursor.next_record::<JsValue>().await.map_err(backend)? {
-            for entry in segment::entries(&value)?.iter().rev() {
+            let key = cursor.key::<JsValue>().map_err(backend)?.ok_or_else(|| missing_segment(&[]))?;
+            for entry in segment::entries(&array_of::<56>(&key, "")?, &value)?.iter().rev() {
                 if before.is_some_and(|before| entry.key >= before) {
                     continue;
                 }
@@ -356,7 +372,7 @@ impl MessageStore for ChatTx<'_> {
         let mut missing: Vec<MessageId> = vec![];
         for value in &values {
             let key = array_of::<80>(value, "c")?;
-            let parent = MessageId(part(&key, 16));
+            let parent = MessageId(slice(&key, 16));
             if missing.last() != Some(&parent) && self.segment_key_of(&parent).await?.is_none() {
                 missing.push(parent);
             }
@@ -509,7 +525,7 @@ mod on_database {
 
     impl MessageStore for IdbStore {
         async fn insert_message(&self, message: StoredMessage) -> Result<bool, StoreError> {
-            self.in_chat_tx(MESSAGE_STORES, WRITE, async |tx| tx.insert_message(message).await)
+            self.in_chat_tx(INSERT_STORES, WRITE, async |tx| tx.insert_message(message).await)
                 .await
         }
         async fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {

@@ -20,7 +20,8 @@
 //! | `ledger` | voucher id | `{r, c?}`: receipt id, highest counter | v2 |
 //! | `receipts` | receipt id | receipt bytes | v2 |
 //! | `sync_queue` | auto-increment | `{r, v}`: receipt id, value; `by_receipt` on `r` | v2 |
-//! | `message_segments` | conversation ‖ time ‖ id of its first message | `{ids, r}`: consecutive messages of one conversation ([`crate::segment`]); `by_id` on `ids`, multi-entry | v3 |
+//! | `message_segments` | conversation ‖ time ‖ id of its first message | `{ids, r}`: consecutive messages of one conversation (`crate::segment`); `by_id` on `ids`, multi-entry | v3 |
+//! | `quarantine` | auto-increment | `{s, k, v}`: an unreadable record, raw, with its store and key (`crate::quarantine`) | v3 |
 
 use std::rc::Rc;
 
@@ -70,9 +71,15 @@ impl IdbStore {
     /// Opens at `version`, upgrading through every step up to it. Tests use an older version to
     /// write the layout a previous release left behind.
     pub async fn open_at(name: &str, version: u32) -> Result<Self, StoreError> {
+        Self::open_upgrading_in_chunks(name, version, crate::migrate_v3::CHUNK).await
+    }
+
+    /// [`IdbStore::open_at`], with an upgrade that moves `chunk` old records per request.
+    /// Tests use small chunks to cross chunk bounds with few messages.
+    pub async fn open_upgrading_in_chunks(name: &str, version: u32, chunk: u32) -> Result<Self, StoreError> {
         let db = Database::open(name)
             .with_version(version)
-            .with_on_upgrade_needed(upgrade)
+            .with_on_upgrade_needed(move |event, db| upgrade(event, db, chunk))
             .await
             .map_err(open_error)?;
         Ok(Self { db: Rc::new(db) })
@@ -134,14 +141,16 @@ impl Tx<'_> {
     }
 }
 
-type Step = fn(&Database) -> Result<(), Error>;
+type Step<'a> = &'a dyn Fn(&Database) -> Result<(), Error>;
 
 /// Step `n` brings a database at version `n - 1` to version `n`. Steps never change, so a
-/// database of any earlier version reaches the current layout.
-fn upgrade(event: VersionChangeEvent, db: Database) -> Result<(), Error> {
+/// database of any earlier version reaches the current layout. Step 3 moves old messages
+/// `chunk` records per request.
+fn upgrade(event: VersionChangeEvent, db: Database, chunk: u32) -> Result<(), Error> {
     let old = event.old_version();
     let new = event.new_version().unwrap_or(f64::from(DB_VERSION));
-    let steps: [Step; 3] = [step_1, step_2, crate::migrate_v3::step_3];
+    let step_3 = |db: &Database| crate::migrate_v3::step_3(db, chunk);
+    let steps: [Step<'_>; 3] = [&step_1, &step_2, &step_3];
     for (n, step) in (1u32..).zip(steps) {
         if old < f64::from(n) && f64::from(n) <= new {
             step(&db)?;

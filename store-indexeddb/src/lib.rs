@@ -12,8 +12,9 @@
 //! |---|---|
 //! | [`db`] | opening, the schema and its stepwise upgrades, error mapping, key layout |
 //! | [`chat_tx`] | the chat traits over one transaction, and the received-message write |
-//! | [`segment`] | messages stored as segments of consecutive messages, and why |
+//! | `segment` | messages stored as segments of consecutive messages, and why |
 //! | `migrate_v3` | schema step 3: one record per message becomes segments |
+//! | `quarantine` | unreadable records set aside instead of dropped |
 //! | [`ledger`] | the merchant ledger |
 //! | [`wallet_store`] | identity, vouchers, list caches |
 //! | [`persist`] | asking the browser to keep the data under storage pressure |
@@ -27,7 +28,8 @@ pub mod db;
 pub mod ledger;
 mod migrate_v3;
 pub mod persist;
-pub mod segment;
+mod quarantine;
+mod segment;
 pub mod wallet_store;
 
 pub use chat_tx::ChatTx;

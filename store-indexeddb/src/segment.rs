@@ -24,8 +24,9 @@ use chat::store::MAX_RECORD_LEN;
 use chat::{ConversationId, MessageId, OrderKey, StoreError, StoredMessage, Timestamp};
 use js_sys::Array;
 use wasm_bindgen::JsValue;
+use web_sys::IdbObjectStore;
 
-use crate::db::{bin, bytes_of_at_most, object};
+use crate::db::{bin, bytes_of_at_most, js_error, object};
 
 /// Messages per segment at most: big enough that a batch costs few records, small enough that
 /// appending one message rewrites little (a few kilobytes for chat-sized messages).
@@ -39,8 +40,13 @@ pub(crate) const APPEND_LIMIT: usize = 16;
 pub(crate) const TARGET_BYTES: usize = 32 * 1024;
 const SEGMENT_VERSION: u8 = 1;
 const ENTRY_HEADER: usize = 8 + 32 + 4;
-/// The largest segment bytes can be: what the writer's limits allow, so anything longer is damage.
-pub(crate) const MAX_SEGMENT_LEN: usize = 1 + MAX_MESSAGES * (ENTRY_HEADER + MAX_RECORD_LEN);
+/// The largest segment [`split`] makes: one message of the largest record, or up to
+/// [`MAX_MESSAGES`] whose records add up to [`TARGET_BYTES`]. Anything longer is damage.
+pub(crate) const MAX_SEGMENT_LEN: usize = {
+    let alone = ENTRY_HEADER + MAX_RECORD_LEN;
+    let several = MAX_MESSAGES * ENTRY_HEADER + TARGET_BYTES;
+    1 + if alone > several { alone } else { several }
+};
 
 /// The multi-entry index on the ids of a segment's messages.
 pub(crate) const BY_ID: &str = "by_id";
@@ -74,22 +80,38 @@ pub(crate) fn order_bytes(conversation: &ConversationId, key: &OrderKey) -> Vec<
 
 /// The (time, id) of an [`order_bytes`] key.
 pub(crate) fn order_key(bytes: &[u8; 56]) -> OrderKey {
-    let mut time = [0; 8];
-    time.copy_from_slice(&bytes[16..24]);
-    let mut id = [0; 32];
-    id.copy_from_slice(&bytes[24..]);
-    OrderKey { time: Timestamp(u64::from_be_bytes(time)), id: MessageId(id) }
+    OrderKey { time: Timestamp(u64::from_be_bytes(slice(bytes, 16))), id: MessageId(slice(bytes, 24)) }
 }
 
+/// The conversation of an [`order_bytes`] key.
+pub(crate) fn conversation_of(bytes: &[u8; 56]) -> ConversationId {
+    ConversationId(slice(bytes, 0))
+}
+
+/// `M` bytes of `key` from `at`; every caller's fixed-size key holds them.
+pub(crate) fn slice<const N: usize, const M: usize>(key: &[u8; N], at: usize) -> [u8; M] {
+    let mut out = [0; M];
+    out.copy_from_slice(&key[at..at + M]);
+    out
+}
+
+/// Writes `part` (ascending, not empty) as a segment of `conversation` under its first
+/// message's key. The request is made, not awaited: requests complete in order within the
+/// transaction, and a failed one aborts it.
+pub(crate) fn put(store: &IdbObjectStore, conversation: &ConversationId, part: &[Entry]) -> Result<(), StoreError> {
+    let first = part.first().ok_or_else(|| StoreError::Corrupt("message segment: empty".into()))?;
+    store.put_with_key(&value(part)?, &bin(&order_bytes(conversation, &first.key))).map_err(js_error)?;
+    Ok(())
+}
 /// The record value of a segment: `{ids, r}`, the ids for the `by_id` index, `r` its bytes.
 pub(crate) fn value(entries: &[Entry]) -> Result<JsValue, StoreError> {
     let ids: Array = entries.iter().map(|entry| bin(&entry.key.id.0)).collect();
     object(&[("ids", &ids.into()), ("r", &bin(&encode(entries)))])
 }
 
-/// The entries of a segment record value, ascending.
-pub(crate) fn entries(value: &JsValue) -> Result<Vec<Entry>, StoreError> {
-    decode(&bytes_of_at_most(value, "r", MAX_SEGMENT_LEN)?)
+/// The entries of the segment record `value` stored under `key`, ascending.
+pub(crate) fn entries(key: &[u8; 56], value: &JsValue) -> Result<Vec<Entry>, StoreError> {
+    decode(&order_key(key), &bytes_of_at_most(value, "r", MAX_SEGMENT_LEN)?)
 }
 
 fn encode(entries: &[Entry]) -> Vec<u8> {
@@ -106,7 +128,8 @@ fn encode(entries: &[Entry]) -> Vec<u8> {
     bytes
 }
 
-fn decode(bytes: &[u8]) -> Result<Vec<Entry>, StoreError> {
+/// The entries of segment bytes stored under the key of `first`, which must be their first.
+fn decode(first: &OrderKey, bytes: &[u8]) -> Result<Vec<Entry>, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("message segment: {what}"));
     let Some((&SEGMENT_VERSION, mut rest)) = bytes.split_first() else {
         return Err(corrupt("unknown version"));
@@ -134,10 +157,12 @@ fn decode(bytes: &[u8]) -> Result<Vec<Entry>, StoreError> {
         entries.push(Entry { key, record: record.to_vec() });
         rest = tail;
     }
-    if entries.is_empty() {
-        return Err(corrupt("empty"));
+    match entries.first() {
+        None => Err(corrupt("empty")),
+        // Otherwise its messages could lie below its key, where another segment holds them too.
+        Some(entry) if entry.key != *first => Err(corrupt("first message not the one it is stored under")),
+        Some(_) => Ok(entries),
     }
-    Ok(entries)
 }
 
 /// `entries` (ascending) cut into segments that keep the size limits, in order.

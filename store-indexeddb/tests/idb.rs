@@ -6,7 +6,7 @@
 use chat::contract::fixtures::{conversation, key, message, stored};
 use chat::{
     Clock, Contact, ContactStore, ConversationStore, MessageState, MessageStore, OutboxEntry,
-    OutboxStore, StoreError, log,
+    OutboxStore, StoreError, StoredMessage, log,
 };
 use crypto::ledger::{Ledger, RecordOutcome};
 use crypto::testing::{Fixture, TestRng};
@@ -18,6 +18,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "support/v2_layout.rs"]
 mod v2_layout;
+#[path = "support/raw_segments.rs"]
+mod raw_segments;
 
 fn fresh_name() -> String {
     format!("test-{}", js_sys::Math::random())
@@ -327,36 +329,58 @@ async fn upgrade_from_v2_moves_messages_into_segments() {
     assert!(!names.iter().any(|n| n == "messages"), "{names:?}");
 }
 
-/// An old message record that cannot be read stops the upgrade: opening fails, and the
-/// database keeps version 2 with every message, so nothing is dropped on the way.
+/// Old message records that cannot be read (no key `k`, a `k` that is not the message's, a
+/// record that does not decode), among readable ones and with chunks of two records, do not stop
+/// the upgrade and are not dropped: each is set aside, raw, in the quarantine and counted, and
+/// every readable message is moved.
 #[wasm_bindgen_test]
-async fn unreadable_v2_message_stops_the_upgrade_and_keeps_the_data() {
+async fn unreadable_v2_messages_are_set_aside_and_the_upgrade_completes() {
     use indexed_db_futures::prelude::*;
     use indexed_db_futures::transaction::TransactionMode;
     use js_sys::{Object, Reflect, Uint8Array};
     use wasm_bindgen::JsValue;
 
     let name = fresh_name();
-    let good = stored(&message(&key(1), 1, 10, &[], "kept"), MessageState::Delivered);
+    let conv = conversation(1, &[&key(1)]);
+    let kept = |n: u64| stored(&message(&key(1), 1, 10 + n, &[], &format!("kept {n}")), MessageState::Delivered);
+    let good: Vec<_> = (0..5u64).map(kept).collect();
+    let unkeyed = stored(&message(&key(1), 1, 100, &[], "no k"), MessageState::Delivered);
     let raw = v2_layout::open_v2(&name).await;
-    v2_layout::add_messages(&raw, std::slice::from_ref(&good)).await;
+    v2_layout::add_messages(&raw, &good).await;
     let tx = raw.transaction("messages").with_mode(TransactionMode::Readwrite).build().unwrap();
-    let bad = Object::new();
-    Reflect::set(&bad, &"k".into(), &Uint8Array::from(&[3u8; 10][..])).unwrap();
-    Reflect::set(&bad, &"r".into(), &Uint8Array::from(&[1u8][..])).unwrap();
-    let bad_id: JsValue = Uint8Array::from(&[9u8; 32][..]).into();
-    tx.object_store("messages").unwrap().put(JsValue::from(bad)).with_key(bad_id).without_key_type().await.unwrap();
+    let store = tx.object_store("messages").unwrap();
+    let bin = |bytes: &[u8]| JsValue::from(Uint8Array::from(bytes));
+    let bad = |k: Option<JsValue>, r: &[u8]| {
+        let value = Object::new();
+        if let Some(k) = k {
+            Reflect::set(&value, &"k".into(), &k).unwrap();
+        }
+        Reflect::set(&value, &"r".into(), &bin(r)).unwrap();
+        JsValue::from(value)
+    };
+    // A readable message without its `k`: in no index, so a walk of `by_key` never meets it.
+    let put = |id: [u8; 32], value: JsValue| store.put(value).with_key(bin(&id)).without_key_type();
+    put(unkeyed.envelope.id().0, bad(None, &unkeyed.to_bytes())).await.unwrap();
+    put([9; 32], bad(Some(bin(&[3; 10])), &[1])).await.unwrap();
+    let mut k = [conv.id.0.as_slice(), &50u64.to_be_bytes(), &[8; 32]].concat();
+    put([8; 32], bad(Some(bin(&k)), &[1, 2, 3])).await.unwrap();
+    // `k` is a message's, but not this record's.
+    k.splice(24.., good[0].envelope.id().0);
+    put([7; 32], bad(Some(bin(&k)), &good[0].to_bytes())).await.unwrap();
+    drop(store);
     tx.commit().await.unwrap();
     raw.close();
 
-    assert!(IdbStore::open(&name).await.is_err());
-    let raw = indexed_db_futures::database::Database::open(&name).await.unwrap();
-    assert_eq!(raw.version(), 2.0);
-    let tx = raw.transaction("messages").build().unwrap();
-    let count = tx.object_store("messages").unwrap().count().await.unwrap();
-    assert_eq!(count, 2);
-    drop(tx);
-    raw.close();
+    let current = IdbStore::open_upgrading_in_chunks(&name, DB_VERSION, 2).await.unwrap();
+    assert_eq!(current.version(), f64::from(DB_VERSION));
+    assert_eq!(current.quarantined().await, Ok(4));
+    let keys: Vec<_> = good.iter().map(|m| m.envelope.key()).collect();
+    assert_eq!(current.message_keys(&conv.id).await, Ok(keys));
+    for m in &good {
+        assert_eq!(current.message(&m.envelope.id()).await, Ok(Some(m.clone())));
+    }
+    current.close();
+    assert_eq!(raw_segments::count(&name, "quarantine").await, 4);
 }
 
 /// Batches of every size, in shuffled order, with repeats and with messages landing before,
@@ -413,4 +437,66 @@ async fn segments_keep_order_across_splits() {
     store.set_message_state(&all[100].envelope.id(), MessageState::Rejected, false).await.unwrap();
     let page = store.page(&conv.id, Some(all[102].envelope.key()), 3).await.unwrap();
     assert_eq!(page, vec![all[101].clone(), all[99].clone(), all[98].clone()]);
+}
+
+/// Every kind of damage a segment can have is a typed error when read, and none of them stops a
+/// message from being stored into its range: the damaged segment is set aside, raw, in the
+/// quarantine, and the new message is stored and read back.
+#[wasm_bindgen_test]
+async fn damaged_segments_are_errors_and_set_aside_on_insert() {
+    let conv = conversation(1, &[&key(1)]);
+    let at = |time: u64| stored(&message(&key(1), 1, time, &[], &format!("at {time}")), MessageState::Delivered);
+    let run: Vec<_> = (0..65u64).map(|n| at(100 + n)).collect();
+    let three = &run[..3];
+    let whole = raw_segments::bytes(three);
+    let mut unknown_version = whole.clone();
+    unknown_version[0] = 2;
+    let reversed: Vec<_> = three.iter().rev().cloned().collect();
+    let earlier = at(50);
+    let damages: [(&str, &[u8], &StoredMessage); 7] = [
+        ("unknown version", &unknown_version, &three[0]),
+        ("more than 64 messages", &raw_segments::bytes(&run), &run[0]),
+        ("larger than any segment", &vec![1; 70_000], &three[0]),
+        ("out of order", &raw_segments::bytes(&reversed), &reversed[0]),
+        ("empty", &[1], &three[0]),
+        ("truncated", &whole[..whole.len() - 5], &three[0]),
+        ("first message not its key", &whole, &earlier),
+    ];
+    for (damage, bytes, key_message) in damages {
+        let name = fresh_name();
+        let store = IdbStore::open(&name).await.unwrap();
+        let ids: Vec<[u8; 32]> = three.iter().map(|m| m.envelope.id().0).collect();
+        let ids: Vec<&[u8]> = ids.iter().map(|id| id.as_slice()).collect();
+        raw_segments::put(&name, &raw_segments::key_of(&conv.id, key_message), &ids, bytes).await;
+        assert!(matches!(store.message(&three[1].envelope.id()).await, Err(StoreError::Corrupt(_))), "{damage}");
+        assert!(matches!(store.message_keys(&conv.id).await, Err(StoreError::Corrupt(_))), "{damage}");
+
+        let live = at(1_000);
+        assert_eq!(store.insert_message(live.clone()).await, Ok(true), "{damage}");
+        assert_eq!(store.quarantined().await, Ok(1), "{damage}");
+        assert_eq!(store.message(&live.envelope.id()).await, Ok(Some(live.clone())), "{damage}");
+        assert_eq!(store.page(&conv.id, None, 50).await, Ok(vec![live.clone()]), "{damage}");
+        assert_eq!(store.message(&three[1].envelope.id()).await, Ok(None), "{damage}");
+        store.close();
+    }
+}
+
+/// A segment the `by_id` index lists for a message that is not in it: reading the message and
+/// changing its state are both errors (the state change must not rewrite the segment as if all
+/// were well).
+#[wasm_bindgen_test]
+async fn indexed_message_missing_from_its_segment_is_an_error() {
+    let name = fresh_name();
+    let store = IdbStore::open(&name).await.unwrap();
+    let conv = conversation(1, &[&key(1)]);
+    let (kept, missing) = (message(&key(1), 1, 10, &[], "kept"), message(&key(1), 1, 20, &[], "missing"));
+    let kept = stored(&kept, MessageState::Pending);
+    let ids = [kept.envelope.id().0, missing.id().0];
+    let bytes = raw_segments::bytes(std::slice::from_ref(&kept));
+    raw_segments::put(&name, &raw_segments::key_of(&conv.id, &kept), &[&ids[0], &ids[1]], &bytes).await;
+
+    assert!(matches!(store.message(&missing.id()).await, Err(StoreError::Corrupt(_))));
+    let changed = store.set_message_state(&missing.id(), MessageState::Delivered, false).await;
+    assert!(matches!(changed, Err(StoreError::Corrupt(_))), "{changed:?}");
+    assert_eq!(store.message(&kept.envelope.id()).await, Ok(Some(kept)));
 }
