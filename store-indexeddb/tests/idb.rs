@@ -282,6 +282,17 @@ async fn corrupt_records_are_errors() {
 /// keys are all there in order, and the old store is gone.
 #[wasm_bindgen_test]
 async fn upgrade_from_v2_moves_messages_into_segments() {
+    upgrade_from_v2(None).await;
+}
+
+/// The same upgrade read in chunks of 7 old records: 25 chunks, bounds inside runs of a
+/// conversation and between conversations.
+#[wasm_bindgen_test]
+async fn upgrade_from_v2_in_many_chunks_moves_every_message() {
+    upgrade_from_v2(Some(7)).await;
+}
+
+async fn upgrade_from_v2(chunk: Option<u32>) {
     let name = fresh_name();
     let (alice, bob) = (key(1), key(2));
     let (first, second) = (conversation(1, &[&alice, &bob]), conversation(2, &[&alice]));
@@ -297,8 +308,12 @@ async fn upgrade_from_v2_moves_messages_into_segments() {
     v2_layout::add_messages(&raw, &messages).await;
     raw.close();
 
-    let current = IdbStore::open(&name).await.unwrap();
+    let current = match chunk {
+        Some(chunk) => IdbStore::open_upgrading_in_chunks(&name, DB_VERSION, chunk).await.unwrap(),
+        None => IdbStore::open(&name).await.unwrap(),
+    };
     assert_eq!(current.version(), f64::from(DB_VERSION));
+    assert_eq!(current.quarantined().await, Ok(0));
     for m in &messages {
         assert_eq!(current.message(&m.envelope.id()).await, Ok(Some(m.clone())));
     }
@@ -327,6 +342,10 @@ async fn upgrade_from_v2_moves_messages_into_segments() {
         })
         .unwrap();
     assert!(!names.iter().any(|n| n == "messages"), "{names:?}");
+    // Runs of 64 (150 = 64 + 64 + 22, and 20), or, in chunks of 7, a run ends at each chunk
+    // bound too: 21 full chunks and 3 of the first conversation, 4 + 7 + 7 + 2 of the second.
+    let segments = if chunk.is_some() { 22 + 4 } else { 3 + 1 };
+    assert_eq!(raw_segments::count(&name, "message_segments").await, segments);
 }
 
 /// Old message records that cannot be read (no key `k`, a `k` that is not the message's, a
