@@ -22,11 +22,11 @@ use wasm_bindgen::JsValue;
 
 use crate::db::{
     ACKS, CONTACTS, CONVERSATIONS, IdbStore, OUTBOX, SEGMENTS, Tx, WAITING, all_records, array_of,
-    backend, bin, bytes_of, collect, delete, get, get_record, index_values, object, prefix_range,
-    put, put_record, take_keys,
+    backend, bin, bytes_of, collect, delete, get, get_record, index_values, js_error, object, prefix_end,
+    prefix_range, put, put_record, take_keys,
 };
 use crate::quarantine::{self, QUARANTINE};
-use crate::segment::{self, BY_ID, Entry, order_bytes, slice};
+use crate::segment::{self, BY_ID, Entry, MAX_MESSAGES, order_bytes, slice};
 
 /// Storing messages may set aside a segment that no longer decodes ([`quarantine`]).
 const INSERT_STORES: &[&str] = &[SEGMENTS, QUARANTINE];
@@ -128,6 +128,9 @@ impl ChatTx<'_> {
                 stored.push(None);
             }
         }
+        if starts.is_empty() {
+            return self.insert_before_next(conversation, &last, new).await;
+        }
         // Each message goes to the segment with the greatest key at or below its own; those
         // below every segment start segments of their own.
         let mut groups: Vec<(usize, Vec<Entry>)> = vec![];
@@ -170,6 +173,35 @@ impl ChatTx<'_> {
         Ok(added)
     }
 
+    /// Stores `new` (ascending), which lies below every segment of the conversation it meets:
+    /// into the next segment while that has room, else as segments of their own. History
+    /// fetched backwards (a missing parent, then its parent, ...) thus fills segments instead
+    /// of making one per message.
+    async fn insert_before_next(
+        &self,
+        conversation: &ConversationId,
+        last: &[u8],
+        new: Vec<Entry>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let next = self.segment_after(conversation, last).await?;
+        // A next segment that does not decode is left as it is: the new messages are not in it.
+        let next = next.and_then(|(key, value)| segment::entries(&key, &value).ok().map(|entries| (key, entries)));
+        let (next_key, stored) = match next {
+            Some((key, entries)) if entries.len() + new.len() <= MAX_MESSAGES => (Some(key), entries),
+            _ => (None, vec![]),
+        };
+        let (segments, added) = segment::place(stored, new);
+        let store = self.0.store(SEGMENTS)?;
+        // The segment now starts at the first new message: its old key goes first.
+        if let Some(key) = next_key.filter(|_| !segments.is_empty()) {
+            store.as_sys().delete(&bin(&key)).map_err(js_error)?;
+        }
+        for part in segments {
+            segment::put(store.as_sys(), conversation, &part)?;
+        }
+        Ok(added)
+    }
+
     /// The key and value of the conversation's segment with the greatest key at or below `key`.
     async fn segment_at(
         &self,
@@ -177,8 +209,27 @@ impl ChatTx<'_> {
         key: &[u8],
     ) -> Result<Option<([u8; 56], JsValue)>, StoreError> {
         let range = KeyRange::Bound(bin(&conversation.0), false, bin(key), false);
+        self.first_segment(range, CursorDirection::Prev).await
+    }
+
+    /// The key and value of the conversation's segment with the least key above `key`.
+    async fn segment_after(
+        &self,
+        conversation: &ConversationId,
+        key: &[u8],
+    ) -> Result<Option<([u8; 56], JsValue)>, StoreError> {
+        let range = KeyRange::Bound(bin(key), true, bin(&prefix_end(&conversation.0)), false);
+        self.first_segment(range, CursorDirection::Next).await
+    }
+
+    /// The key and value of the first segment in `range` going in `direction`.
+    async fn first_segment(
+        &self,
+        range: KeyRange<JsValue>,
+        direction: CursorDirection,
+    ) -> Result<Option<([u8; 56], JsValue)>, StoreError> {
         let store = self.0.store(SEGMENTS)?;
-        let cursor = newest_first(&store, range).await?;
+        let cursor = segments_cursor(&store, range, direction).await?;
         let Some(mut cursor) = cursor else {
             return Ok(None);
         };
@@ -214,15 +265,16 @@ impl ChatTx<'_> {
     }
 }
 
-/// A cursor over the segments in `range`, from the greatest key down.
-async fn newest_first<'a, 'tx>(
+/// A cursor over the segments in `range`, in `direction`.
+async fn segments_cursor<'a, 'tx>(
     store: &'a ObjectStore<'tx>,
     range: KeyRange<JsValue>,
+    direction: CursorDirection,
 ) -> Result<Option<Cursor<'a, ObjectStore<'tx>>>, StoreError> {
     store
         .open_cursor()
         .with_query::<JsValue, _>(range)
-        .with_direction(CursorDirection::Prev)
+        .with_direction(direction)
         .primitive()
         .map_err(backend)?
         .await
@@ -324,7 +376,7 @@ impl MessageStore for ChatTx<'_> {
             None => prefix_range(&conversation.0),
         };
         let store = self.0.store(SEGMENTS)?;
-        let cursor = newest_first(&store, range).await?;
+        let cursor = segments_cursor(&store, range, CursorDirection::Prev).await?;
         let Some(mut cursor) = cursor else {
             return Ok(page);
         };

@@ -415,9 +415,14 @@ pub(crate) fn array_of<const N: usize>(value: &JsValue, name: &str) -> Result<[u
 
 /// Keys from `prefix` (inclusive) up to everything starting with it.
 pub(crate) fn prefix_range(prefix: &[u8]) -> KeyRange<JsValue> {
+    KeyRange::Bound(bin(prefix), false, bin(&prefix_end(prefix)), false)
+}
+
+/// A key above every key of up to 64 bytes more that starts with `prefix`.
+pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut upper = prefix.to_vec();
     upper.extend_from_slice(&[0xff; 64]);
-    KeyRange::Bound(bin(prefix), false, bin(&upper), false)
+    upper
 }
 
 pub(crate) fn js_error(value: JsValue) -> StoreError {

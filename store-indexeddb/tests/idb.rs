@@ -519,3 +519,47 @@ async fn indexed_message_missing_from_its_segment_is_an_error() {
     assert!(matches!(changed, Err(StoreError::Corrupt(_))), "{changed:?}");
     assert_eq!(store.message(&kept.envelope.id()).await, Ok(Some(kept)));
 }
+
+/// How many segment records known sequences make: a batch packs 64 messages a segment; messages
+/// stored one at a time after the end (received live) make segments of 16; older messages
+/// stored one at a time, newest first (history fetched backwards), fill the segment after
+/// them up to 64 instead of making one each. Every message stays readable in order.
+#[wasm_bindgen_test]
+async fn segment_counts_after_known_sequences() {
+    let name = fresh_name();
+    let store = IdbStore::open(&name).await.unwrap();
+    let at = |conversation: u8, time: u64| {
+        let text = format!("{conversation} at {time}");
+        stored(&message(&key(1), conversation, time, &[], &text), MessageState::Delivered)
+    };
+    let batch: Vec<_> = (0..200u64).map(|n| at(1, 1_000 + n)).collect();
+    assert!(store.insert_messages(&batch).await.unwrap().iter().all(|&new| new));
+    assert_eq!(raw_segments::count(&name, "message_segments").await, 4);
+
+    let live: Vec<_> = (0..40u64).map(|n| at(2, 1_000 + n)).collect();
+    for m in &live {
+        assert_eq!(store.insert_message(m.clone()).await, Ok(true));
+    }
+    assert_eq!(raw_segments::count(&name, "message_segments").await, 4 + 3);
+
+    let backwards: Vec<_> = (0..100u64).rev().map(|n| at(3, 1_000 + n)).collect();
+    for m in &backwards {
+        assert_eq!(store.insert_message(m.clone()).await, Ok(true));
+    }
+    // 100 = 64, then 36 more in front of them.
+    assert_eq!(raw_segments::count(&name, "message_segments").await, 4 + 3 + 2);
+    assert_eq!(store.insert_message(backwards[50].clone()).await, Ok(false));
+
+    for (id, messages) in [(1, &batch), (2, &live)] {
+        let keys: Vec<_> = messages.iter().map(|m| m.envelope.key()).collect();
+        assert_eq!(store.message_keys(&conversation(id, &[]).id).await, Ok(keys));
+    }
+    let oldest_first: Vec<_> = backwards.iter().rev().cloned().collect();
+    let keys: Vec<_> = oldest_first.iter().map(|m| m.envelope.key()).collect();
+    let conv = conversation(3, &[]);
+    assert_eq!(store.message_keys(&conv.id).await, Ok(keys));
+    assert_eq!(store.page(&conv.id, None, 100).await, Ok(backwards.clone()));
+    for m in &backwards {
+        assert_eq!(store.message(&m.envelope.id()).await, Ok(Some(m.clone())));
+    }
+}
