@@ -20,7 +20,7 @@
 //! | `ledger` | voucher id | `{r, c?}`: receipt id, highest counter | v2 |
 //! | `receipts` | receipt id | receipt bytes | v2 |
 //! | `sync_queue` | auto-increment | `{r, v}`: receipt id, value; `by_receipt` on `r` | v2 |
-//! | `message_segments` | conversation ‖ time ‖ id of its first message | `{ids, r}`: consecutive messages of one conversation (`crate::segment`); `by_id` on `ids`, multi-entry | v3 |
+//! | `message_segments` | conversation ‖ time ‖ id of its first message | `{ids, r}`: consecutive messages of one conversation (`crate::segment`); `by_id` on `ids`, multi-entry, unique | v3 |
 //! | `quarantine` | auto-increment | `{s, k, v}`: an unreadable record, raw, with its store and key (`crate::quarantine`) | v3 |
 
 use std::rc::Rc;

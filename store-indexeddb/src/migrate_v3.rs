@@ -38,7 +38,10 @@ pub(crate) const CHUNK: u32 = 1_000;
 /// Creates the stores of v3 and starts moving the old messages, `chunk` records per request.
 pub(crate) fn step_3(db: &Database, chunk: u32) -> Result<(), Error> {
     let segments = db.create_object_store(SEGMENTS).build()?;
-    segments.create_index(BY_ID, KeyPath::One("ids")).with_multi_entry(true).build()?;
+    // Unique: a message in two segments would be read twice; a write that would make it so
+    // fails, and its transaction with it. Writers write a split segment's first part (under the
+    // old key, without the ids that move) before the parts after it.
+    segments.create_index(BY_ID, KeyPath::One("ids")).with_multi_entry(true).with_unique(true).build()?;
     let quarantine = db.create_object_store(QUARANTINE).with_auto_increment(true).build()?.as_sys().clone();
     let segments = segments.as_sys().clone();
     let tx = segments.transaction();

@@ -563,3 +563,22 @@ async fn segment_counts_after_known_sequences() {
         assert_eq!(store.message(&m.envelope.id()).await, Ok(Some(m.clone())));
     }
 }
+
+/// A message is in one segment at most: a segment listing an id that another segment holds is
+/// refused by the `by_id` index, while splits (which move ids from one segment to the next)
+/// keep working, as `segments_keep_order_across_splits` shows.
+#[wasm_bindgen_test]
+async fn an_id_in_two_segments_is_refused() {
+    let name = fresh_name();
+    let store = IdbStore::open(&name).await.unwrap();
+    let conv = conversation(1, &[&key(1)]);
+    let (first, later) = (message(&key(1), 1, 10, &[], "first"), message(&key(1), 1, 20, &[], "later"));
+    let (first, later) = (stored(&first, MessageState::Delivered), stored(&later, MessageState::Delivered));
+    assert_eq!(store.insert_message(first.clone()).await, Ok(true));
+    let ids = [later.envelope.id().0, first.envelope.id().0];
+    let bytes = raw_segments::bytes(std::slice::from_ref(&later));
+    let key = raw_segments::key_of(&conv.id, &later);
+    let refused = raw_segments::try_put(&name, &key, &[&ids[0], &ids[1]], &bytes).await;
+    assert!(refused.as_ref().is_err_and(|error| error.contains("ConstraintError")), "{refused:?}");
+    assert_eq!(store.message_keys(&conv.id).await, Ok(vec![first.envelope.key()]));
+}

@@ -31,6 +31,11 @@ pub(crate) fn bytes(messages: &[StoredMessage]) -> Vec<u8> {
 
 /// Puts a segment record of `r` bytes indexed under `ids` at `key` in the database `name`.
 pub(crate) async fn put(name: &str, key: &[u8], ids: &[&[u8]], r: &[u8]) {
+    try_put(name, key, ids, r).await.unwrap();
+}
+
+/// [`put`], or the name of the error that refused it.
+pub(crate) async fn try_put(name: &str, key: &[u8], ids: &[&[u8]], r: &[u8]) -> Result<(), String> {
     let raw = Database::open(name).await.unwrap();
     let tx = raw.transaction("message_segments").with_mode(TransactionMode::Readwrite).build().unwrap();
     let value = Object::new();
@@ -39,10 +44,17 @@ pub(crate) async fn put(name: &str, key: &[u8], ids: &[&[u8]], r: &[u8]) {
     Reflect::set(&value, &"r".into(), &Uint8Array::from(r)).unwrap();
     let key: JsValue = Uint8Array::from(key).into();
     let store = tx.object_store("message_segments").unwrap();
-    store.put(JsValue::from(value)).with_key(key).without_key_type().await.unwrap();
+    let put = store.put(JsValue::from(value)).with_key(key).without_key_type().await;
     drop(store);
-    tx.commit().await.unwrap();
+    let outcome = match put {
+        Ok(()) => tx.commit().await.map_err(|error| error.to_string()),
+        Err(error) => {
+            drop(tx);
+            Err(error.to_string())
+        }
+    };
     raw.close();
+    outcome
 }
 
 /// How many records `store` of the database `name` holds.
