@@ -5,7 +5,6 @@
 //! page, and the page notes `performance.now()` (milliseconds since the reload's navigation
 //! started) at each step.
 #![cfg(target_family = "wasm")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chat::contract::fixtures::{key, message, stored};
 use chat::{ConversationId, MessageState, MessageStore};

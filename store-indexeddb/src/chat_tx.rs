@@ -81,15 +81,15 @@ impl ChatTx<'_> {
     /// `messages`, is stored; nothing is replaced. Returns, for each message, whether it was
     /// stored.
     ///
-    /// Per conversation, the segments the messages fall into ([`segment`]) are read once, the
-    /// messages merged into them in memory, and each changed segment written back once: a
-    /// batch costs a request per segment, not per message. A message's key (time, id) decides
-    /// its segment, and its id decides its key, so a message already stored is found in the
-    /// segment it would go to.
+    /// Per conversation, the segments the messages fall into (see the `message_segments` store in
+    /// [`crate::db`]) are read once, the messages merged into them in memory, and each changed
+    /// segment written back once: a batch costs a request per segment, not per message. A
+    /// message's key (time, id) decides its segment, and its id decides its key, so a message
+    /// already stored is found in the segment it would go to.
     ///
-    /// A segment that a message falls into but that cannot be decoded is set aside into
-    /// [`quarantine`] with its messages, and the message is stored as if the segment were not
-    /// there: one damaged record must not stop every later message of its range.
+    /// A segment that a message falls into but that cannot be decoded is set aside, raw, in the
+    /// `quarantine` store, and the message is stored as if the segment were not there: one
+    /// damaged record must not stop every later message of its range.
     pub async fn insert_messages(&self, messages: &[StoredMessage]) -> Result<Vec<bool>, StoreError> {
         let conversation = |n: usize| messages[n].envelope.content().conversation;
         // Stable: of repeats inside the batch, the first one is stored.
