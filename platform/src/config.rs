@@ -93,12 +93,12 @@ pub struct SignTrustList {
     /// An issuer key (base64url, as `platform public-keys` prints it) that may sign vouchers,
     /// optionally followed by `:` and the brand ids it may issue for, comma-separated (e.g.
     /// `KEY:1,2`); every brand without. Repeat for several keys.
-    #[arg(long = "issuer", required = true, value_parser = issuer_entry)]
+    #[arg(long = "issuer", required = true, allow_hyphen_values = true, value_parser = issuer_entry)]
     pub issuers: Vec<IssuerEntry>,
 
     /// A platform key (base64url) that may sign revocation lists and expiry extensions. Repeat for
     /// several keys.
-    #[arg(long = "platform", required = true, value_parser = public_key)]
+    #[arg(long = "platform", required = true, allow_hyphen_values = true, value_parser = public_key)]
     pub platform: Vec<PublicKey>,
 
     /// Start of every listed key's validity, RFC 3339 (e.g. 2026-01-01T00:00:00Z). Default: now.
@@ -189,7 +189,7 @@ pub struct Config {
     /// The root's public key (base64url, from `platform root generate`). With --trust-list: the
     /// root key stays offline and the platform publishes that list, refusing to start unless it
     /// verifies under this key and lists this platform's issuer and platform keys as valid now.
-    #[arg(long, env = "PLATFORM_ROOT_PUBLIC_KEY", requires = "trust_list", value_parser = public_key)]
+    #[arg(long, env = "PLATFORM_ROOT_PUBLIC_KEY", requires = "trust_list", allow_hyphen_values = true, value_parser = public_key)]
     pub root_public_key: Option<PublicKey>,
 
     /// File with the trust list signed offline (`platform root sign-trust-list`); needs

@@ -181,6 +181,29 @@ fn root_commands_keep_keys_and_lists_and_check_their_input() {
     assert!(both.stderr.contains("cannot be used with"), "{}", both.stderr);
 }
 
+/// base64url has `-` among its digits, so one key in 64 prints with a leading `-`, which must still
+/// be read as the option's value, not as another option.
+#[test]
+fn keys_printed_with_a_leading_hyphen_are_taken_as_values() {
+    let key = (0u8..=255)
+        .map(|byte| crypto::keys::DeviceKey::from_seed(&[byte; 32]).public())
+        .find(|key| support::b64(&key.to_bytes()).starts_with('-'))
+        .unwrap();
+    let dashed = support::b64(&key.to_bytes());
+    let offline = tempfile::tempdir().unwrap();
+    let root_key = offline.path().join("root.key");
+    let root = generate_root(&root_key);
+    let root = PublicKey::from_bytes(&unb64(&root.as_str().into()).try_into().unwrap()).unwrap();
+    let out = offline.path().join("list.bin");
+    let signed = sign(&root_key, &out, &["--issuer", &dashed, "--platform", &dashed, "--valid-to", "2099-01-01T00:00:00Z"]);
+    assert!(signed.status.success(), "{}", signed.stderr);
+    let trust = VerifiedTrustList::from_bytes(&std::fs::read(&out).unwrap(), &root).unwrap();
+    assert_eq!(trust.list().issuers[0].key, key);
+    assert_eq!(trust.list().platform[0].key, key);
+    let refused = platform(&["--root-public-key", &dashed]);
+    assert!(refused.stderr.contains("--trust-list"), "read as the key, then missing its list: {}", refused.stderr);
+}
+
 #[test]
 fn help_documents_the_offline_root() {
     let help = platform(&["--help"]);
