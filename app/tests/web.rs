@@ -55,3 +55,14 @@ async fn mounted_app_shows_the_korean_shell_and_reports_no_platform() {
     assert_eq!(document.document_element().unwrap().get_attribute("lang").as_deref(), Some("ko"));
     assert_eq!(document.title(), Lang::Ko.strings().app_name);
 }
+
+#[wasm_bindgen_test]
+fn a_qr_code_is_one_path_of_module_runs_and_a_text_too_long_has_none() {
+    let (path, side) = app::components::qr_code::qr_path("WRTC1:ABC").unwrap();
+    // Version 1 (21 modules) and the 4-module quiet zone on each side.
+    assert_eq!(side, 21 + 8);
+    // The top-left finder pattern's first row: one run of 7 dark modules, inside the quiet zone.
+    assert!(path.starts_with("M4 4h7v1h-7z"), "{path}");
+    // Version 40 at level M holds at most 3,391 alphanumeric characters.
+    assert_eq!(app::components::qr_code::qr_path(&"A".repeat(3_392)), None);
+}

@@ -4,7 +4,8 @@ import { PeerLinks } from "../fixtures/peer-links";
 // Two devices (browser contexts) of the app with no server at all: once the pages are loaded the
 // platform, and with it the relay, is stopped. A makes an invitation, B answers it, each text
 // passed by the test as a user would copy it, and the pair gets a direct WebRTC link that carries
-// connection checks of 1,000 request-response messages each way.
+// connection checks of 1,000 request-response messages each way. Each text is also shown as a QR
+// code, read back here to the same text.
 
 const MESSAGES = 1_000;
 
@@ -25,6 +26,10 @@ test("two devices link directly out of band with no relay running, the texts pas
 
   const invitation = await a.invite();
   const answer = await b.answerInvitation(invitation, idA);
+  const [invitationQr, answerQr] = [await a.qrCode("oob-invitation-qr"), await b.qrCode("oob-answer-qr")];
+  expect(invitationQr).toMatchObject({ level: "M", text: invitation });
+  expect(answerQr).toMatchObject({ level: "M", text: answer });
+  console.log(`QR: invitation ${invitation.length} chars, version ${invitationQr.version}; answer ${answer.length} chars, version ${answerQr.version}`);
   await a.acceptAnswer(answer, idB);
 
   await expect(a.peer(idB)).toHaveAttribute("data-state", "direct", { timeout: 20_000 });

@@ -7,6 +7,7 @@ pub mod link_summary;
 pub mod nav_bar;
 pub mod offline_link;
 pub mod peer_links;
+pub mod qr_code;
 pub mod storage_alert;
 pub mod text_field;
 pub mod update_prompt;

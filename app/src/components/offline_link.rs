@@ -1,13 +1,15 @@
 use leptos::prelude::*;
 
 use crate::{
+    components::qr_code::QrCodeImage,
     components::text_field::{TextField, text_to_copy},
     locale::Locale,
     network::Network,
 };
 
 /// A direct link with no server: one device makes an invitation, the other answers it, each
-/// passing its text to the other by hand. The link then shows among the peers.
+/// passing its text to the other by hand (copied, or as a QR code). The link then shows among the
+/// peers.
 #[component]
 pub fn OfflineLinkSection() -> impl IntoView {
     let locale = expect_context::<Locale>();
@@ -65,7 +67,10 @@ pub fn OfflineLinkSection() -> impl IntoView {
                 set_value=set_peer
             />
             <button type="button" data-testid="oob-invite" on:click=invite>{move || t().oob_invite}</button>
-            {move || invitation.get().map(|text| text_to_copy(t().oob_invitation, "oob-invitation", text))}
+            {move || invitation.get().map(|text| view! {
+                {text_to_copy(t().oob_invitation, "oob-invitation", text.clone())}
+                <QrCodeImage text test_id="oob-invitation-qr" />
+            })}
             <label>
                 {move || t().oob_received}
                 <textarea
@@ -76,7 +81,10 @@ pub fn OfflineLinkSection() -> impl IntoView {
             </label>
             <button type="button" data-testid="oob-answer" on:click=respond>{move || t().oob_answer}</button>
             <button type="button" data-testid="oob-accept" on:click=accept>{move || t().oob_accept}</button>
-            {move || answer.get().map(|text| text_to_copy(t().oob_answer_text, "oob-answer-text", text))}
+            {move || answer.get().map(|text| view! {
+                {text_to_copy(t().oob_answer_text, "oob-answer-text", text.clone())}
+                <QrCodeImage text test_id="oob-answer-qr" />
+            })}
             {move || problem.get().map(|problem| view! {
                 <p role="alert" data-testid="oob-problem">{t().oob_failed} " " {problem}</p>
             })}

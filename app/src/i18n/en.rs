@@ -101,6 +101,8 @@ pub(super) const STRINGS: Strings = Strings {
     oob_answer_text: "Answer (pass it back to the inviting device)",
     oob_accept: "Connect with the answer",
     oob_failed: "Could not connect:",
+    qr_label: "QR code: scan it with the other device's camera",
+    qr_too_long: "The text is too long for a QR code: copy it instead.",
     links_direct: "Direct links",
     links_relayed: "Relayed",
 };

@@ -101,6 +101,8 @@ pub(super) const STRINGS: Strings = Strings {
     oob_answer_text: "응답 글 (초대한 기기에 전달하세요)",
     oob_accept: "응답으로 연결",
     oob_failed: "연결하지 못했습니다:",
+    qr_label: "QR 코드: 상대 기기의 카메라로 읽으세요",
+    qr_too_long: "글이 너무 길어 QR 코드로 만들 수 없습니다. 글을 복사해 전달하세요.",
     links_direct: "직접 연결",
     links_relayed: "중계 연결",
 };

@@ -157,6 +157,8 @@ pub struct Strings {
     pub oob_answer_text: &'static str,
     pub oob_accept: &'static str,
     pub oob_failed: &'static str,
+    pub qr_label: &'static str,
+    pub qr_too_long: &'static str,
     pub links_direct: &'static str,
     pub links_relayed: &'static str,
 }
