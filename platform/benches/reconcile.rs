@@ -3,6 +3,8 @@
 //! presentation), batch-verified. Target on the 2-core build machine: at least 20,000/s.
 //!
 //! - `reconciliation/batch_verify`: `signatures::verify_receipts` alone on one upload.
+//! - `reconciliation/dalek_batch_verify`: the reference: the same signatures through
+//!   `ed25519_dalek::verify_batch`, one batch per core, as `verify_receipts` splits them.
 //! - `reconciliation/upload_fresh`: `coupons::reconcile` as the API runs it: decoding and
 //!   signature batches, chunk by chunk, overlapping with the SQLite transaction that spends every
 //!   voucher and stores every receipt, on a fresh copy of a database holding the issued vouchers
@@ -17,9 +19,9 @@ use std::{hint::black_box, path::Path};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use crypto::{
     OfflineContext, OfflinePolicy,
-    keys::DeviceKey,
+    keys::{DeviceKey, SignedMessage},
     ledger::MemoryLedger,
-    presentation::Presentation,
+    presentation::{Presentation, Scanned},
     receipt::{Merchant, MerchantId, RedemptionReceipt},
     request::Order,
     revocation::VerifiedRevocationList,
@@ -46,8 +48,9 @@ struct Setup {
     receipts: Vec<Vec<u8>>,
 }
 
-/// A database with `BATCH` issued vouchers and an approved merchant, and that merchant's
-/// offline receipts for all of them.
+/// A database with `BATCH` issued vouchers, each to its own holder, and an approved merchant, and
+/// that merchant's offline receipts for all of them: one upload comes from one merchant, its
+/// receipts from many customers.
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("template.sqlite3");
@@ -55,9 +58,7 @@ fn setup() -> Setup {
     let keys = PlatformKeys::load_or_generate(dir.path(), &KeyPaths::default()).unwrap();
     let source = trust::TrustSource::Development { root_key: dir.path().join("root.key") };
     let trust = trust::load(&source, &keys, &mut connection, NOW).unwrap().list;
-    let (holder, buyer, merchant_key) =
-        (DeviceKey::generate(&mut OsRng), DeviceKey::generate(&mut OsRng), DeviceKey::generate(&mut OsRng));
-    registry::register_device(&mut connection, &holder.public(), "holder", NOW).unwrap();
+    let (buyer, merchant_key) = (DeviceKey::generate(&mut OsRng), DeviceKey::generate(&mut OsRng));
     registry::register_device(&mut connection, &buyer.public(), "buyer", NOW).unwrap();
     let (view, _) = registry::register_merchant(&mut connection, BRAND, &merchant_key.public(), "shop", NOW).unwrap();
     registry::approve_merchant(&mut connection, view.id, NOW).unwrap();
@@ -69,6 +70,8 @@ fn setup() -> Setup {
     let mut ledger = MemoryLedger::new();
     let mut receipts = Vec::with_capacity(BATCH);
     for index in 0..BATCH {
+        let holder = DeviceKey::generate(&mut OsRng);
+        registry::register_device(&mut connection, &holder.public(), "holder", NOW).unwrap();
         let mut order_id = [0u8; 16];
         order_id[..8].copy_from_slice(&(index as u64).to_le_bytes());
         let order = Order { order_id, sku: AMERICANO, buyer: buyer.public(), recipient: holder.public() };
@@ -106,6 +109,14 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(BATCH as u64));
     group.bench_function("batch_verify", |b| b.iter(|| black_box(signatures::verify_receipts(black_box(&decoded)))));
+    let signed: Vec<SignedMessage> = decoded
+        .iter()
+        .flat_map(|receipt| {
+            let Scanned::Presentation(presentation) = receipt.scanned() else { panic!("receipts of presentations") };
+            [receipt.merchant_signed(), presentation.holder_signed().unwrap()]
+        })
+        .collect();
+    group.bench_function("dalek_batch_verify", |b| b.iter(|| assert!(dalek_batch_verify(black_box(&signed)))));
 
     let scratch = tempfile::tempdir().unwrap();
     let mut copies = 0;
@@ -130,6 +141,26 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     write_figures(&setup.receipts);
+}
+
+/// `ed25519_dalek::verify_batch` over `signed`, split in one batch per core.
+fn dalek_batch_verify(signed: &[SignedMessage]) -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    std::thread::scope(|scope| {
+        let running: Vec<_> = signed
+            .chunks(signed.len().div_ceil(cores))
+            .map(|part| {
+                scope.spawn(move || {
+                    let messages: Vec<&[u8]> = part.iter().map(SignedMessage::message).collect();
+                    let signatures: Vec<ed25519_dalek::Signature> =
+                        part.iter().map(|s| ed25519_dalek::Signature::from_bytes(&s.signature().0)).collect();
+                    let keys: Vec<ed25519_dalek::VerifyingKey> = part.iter().map(|s| *s.key().as_dalek()).collect();
+                    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+                })
+            })
+            .collect();
+        running.into_iter().all(|thread| thread.join().unwrap())
+    })
 }
 
 fn write_figures(receipts: &[Vec<u8>]) {

@@ -3,13 +3,24 @@
 //! issuer signature needs no check here: the platform compares the voucher with the one it issued,
 //! byte for byte.
 //!
-//! One `ed25519_dalek::verify_batch` call per core covers an upload; only if one fails is each of
-//! its receipts checked alone, with `verify_strict` (`crypto::keys::SignedMessage`, the same bytes the batch saw),
-//! to name the bad ones. Batch verification is slightly more permissive than `verify_strict` (it
-//! does not refuse small-order `R`); that cannot forge anything, and a receipt's identity is its
-//! receipt id, never its signature bytes, so signature malleability gains nothing.
+//! One batch per chunk of an upload (the equation of `ed25519_dalek::verify_batch`, with the terms
+//! of a repeated key summed: [`batch_ok`]); only if one fails is each of its receipts checked alone,
+//! with `verify_strict` (`crypto::keys::SignedMessage`, the same bytes the batch saw), to name the
+//! bad ones. Batch verification is slightly more permissive than `verify_strict` (it does not refuse
+//! small-order `R`); that cannot forge anything, and a receipt's identity is its receipt id, never
+//! its signature bytes, so signature malleability gains nothing.
+
+use std::collections::HashMap;
 
 use crypto::{codec::DecodeError, keys::SignedMessage, presentation::Scanned, receipt::RedemptionReceipt};
+use curve25519_dalek::{
+    constants::ED25519_BASEPOINT_POINT,
+    edwards::{CompressedEdwardsY, EdwardsPoint},
+    scalar::Scalar,
+    traits::{IsIdentity as _, VartimeMultiscalarMul as _},
+};
+use rand_core::RngCore as _;
+use sha2::{Digest as _, Sha512};
 
 /// Why a receipt's signatures do not check out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -179,12 +190,53 @@ fn check_each<'a>(receipts: impl Iterator<Item = Option<&'a RedemptionReceipt>>)
     results
 }
 
+/// Whether every signature in `signed` verifies, in one randomized batch (RFC 8032 section 5.1.7,
+/// the equation `ed25519_dalek::verify_batch` checks): with random 128-bit `z_i`,
+/// `[-sum z_i s_i] B + sum [z_i] R_i + sum [z_i h_i] A_i = 0`, `h_i = SHA-512(R_i || A_i || M_i)`.
+/// Unlike dalek's, the terms of one key are summed into one coefficient before the
+/// multi-scalar multiplication: an upload comes from one merchant, so its key is one point
+/// instead of one per receipt (three points per two-signature receipt instead of four).
+/// A non-canonical `s` or an `R` that does not decompress fails the batch, as in dalek.
 fn batch_ok(signed: &[(usize, Signed)]) -> bool {
-    let messages: Vec<&[u8]> = signed.iter().map(|(_, s)| s.message.message()).collect();
-    let signatures: Vec<ed25519_dalek::Signature> =
-        signed.iter().map(|(_, s)| ed25519_dalek::Signature::from_bytes(&s.message.signature().0)).collect();
-    let keys: Vec<ed25519_dalek::VerifyingKey> = signed.iter().map(|(_, s)| *s.message.key().as_dalek()).collect();
-    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+    let mut randomizers = vec![0u8; 16 * signed.len()];
+    if rand_core::OsRng.try_fill_bytes(&mut randomizers).is_err() {
+        return false;
+    }
+    let mut basepoint_coefficient = Scalar::ZERO;
+    // At most: every R, the base point and every key.
+    let mut scalars = Vec::with_capacity(2 * signed.len() + 1);
+    let mut points = Vec::with_capacity(2 * signed.len() + 1);
+    // Each distinct key's summed coefficient, by its encoding.
+    let mut keys: HashMap<[u8; 32], (EdwardsPoint, Scalar)> = HashMap::new();
+    for ((_, signature), z) in signed.iter().zip(randomizers.chunks_exact(16)) {
+        let bytes = &signature.message.signature().0;
+        let (r_bytes, s_bytes) = bytes.split_at(32);
+        let Some(s) = s_bytes.try_into().ok().and_then(|s| Option::<Scalar>::from(Scalar::from_canonical_bytes(s)))
+        else {
+            return false;
+        };
+        let Some(r) = CompressedEdwardsY::from_slice(r_bytes).ok().and_then(|r| r.decompress()) else {
+            return false;
+        };
+        let key = signature.message.key().as_dalek();
+        let h = Scalar::from_hash(
+            Sha512::new().chain_update(r_bytes).chain_update(key.as_bytes()).chain_update(signature.message.message()),
+        );
+        let mut z_bytes = [0u8; 32];
+        z_bytes[..16].copy_from_slice(z);
+        let z = Scalar::from_bytes_mod_order(z_bytes);
+        basepoint_coefficient += z * s;
+        scalars.push(z);
+        points.push(r);
+        keys.entry(key.to_bytes()).or_insert_with(|| (key.to_edwards(), Scalar::ZERO)).1 += z * h;
+    }
+    scalars.push(-basepoint_coefficient);
+    points.push(ED25519_BASEPOINT_POINT);
+    for (point, coefficient) in keys.into_values() {
+        scalars.push(coefficient);
+        points.push(point);
+    }
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
 }
 
 fn signatures_of(receipt: &RedemptionReceipt) -> Result<Vec<Signed>, SignatureError> {
@@ -203,7 +255,7 @@ fn signatures_of(receipt: &RedemptionReceipt) -> Result<Vec<Signed>, SignatureEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crypto::testing::Fixture;
+    use crypto::{keys::SIGNATURE_LENGTH, testing::Fixture};
 
     #[test]
     fn valid_receipts_pass_the_batch_and_agree_with_strict_verification() {
@@ -241,6 +293,76 @@ mod tests {
         let results = verify_receipts(&receipts);
         for (index, result) in results.iter().enumerate() {
             assert_eq!(*result, if index == 137 { Err(SignatureError::Merchant) } else { Ok(()) }, "receipt {index}");
+        }
+    }
+
+    /// Every signature of `receipts`, as [`check_each`] hands them to [`batch_ok`].
+    fn signed(receipts: &[RedemptionReceipt]) -> Vec<(usize, Signed)> {
+        receipts
+            .iter()
+            .enumerate()
+            .flat_map(|(index, receipt)| signatures_of(receipt).unwrap().into_iter().map(move |signed| (index, signed)))
+            .collect()
+    }
+
+    #[test]
+    fn the_batch_accepts_valid_signatures_of_repeated_keys_as_dalek_does() {
+        let fixture = Fixture::new();
+        let mut receipts: Vec<_> = (1..=40).map(|counter| fixture.receipt_for_presentation(counter)).collect();
+        receipts.push(fixture.receipt_for_bearer(9));
+        let signed = signed(&receipts);
+        assert_eq!(signed.len(), 2 * 40 + 1);
+        assert!(batch_ok(&signed));
+        let messages: Vec<&[u8]> = signed.iter().map(|(_, s)| s.message.message()).collect();
+        let signatures: Vec<ed25519_dalek::Signature> =
+            signed.iter().map(|(_, s)| ed25519_dalek::Signature::from_bytes(&s.message.signature().0)).collect();
+        let keys: Vec<ed25519_dalek::VerifyingKey> = signed.iter().map(|(_, s)| *s.message.key().as_dalek()).collect();
+        assert!(ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok());
+        assert!(batch_ok(&signed[..1]), "a batch of one");
+    }
+
+    #[test]
+    fn signatures_swapped_between_receipts_of_one_merchant_fail_although_the_key_is_summed() {
+        let fixture = Fixture::new();
+        let receipts: Vec<_> = (1..=40).map(|counter| fixture.receipt_for_presentation(counter)).collect();
+        let mut swapped: Vec<Vec<u8>> = receipts.iter().map(|receipt| receipt.to_bytes().to_vec()).collect();
+        let (first, second) = swapped.split_at_mut(21);
+        let (a, b) = (&mut first[3], &mut second[0]);
+        let (a_signature, b_signature) = (a.len() - SIGNATURE_LENGTH, b.len() - SIGNATURE_LENGTH);
+        a[a_signature..].swap_with_slice(&mut b[b_signature..]);
+        let decoded: Vec<_> = swapped.iter().map(|bytes| RedemptionReceipt::from_bytes(bytes).unwrap()).collect();
+        assert!(!batch_ok(&signed(&decoded)));
+        let results = verify_receipts(&decoded);
+        for (index, result) in results.iter().enumerate() {
+            let swapped = index == 3 || index == 21;
+            assert_eq!(*result, if swapped { Err(SignatureError::Merchant) } else { Ok(()) }, "receipt {index}");
+        }
+    }
+
+    #[test]
+    fn a_non_canonical_s_is_refused_as_verify_strict_refuses_it() {
+        // The group order l, little-endian: s + l verifies the same equation, but is not canonical.
+        const L: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let fixture = Fixture::new();
+        let mut uploads: Vec<Vec<u8>> =
+            (1..=40).map(|counter| fixture.receipt_for_presentation(counter).to_bytes().to_vec()).collect();
+        let s_start = uploads[7].len() - 32;
+        let mut carry = 0u16;
+        for (byte, l) in uploads[7][s_start..].iter_mut().zip(L) {
+            let sum = u16::from(*byte) + u16::from(l) + carry;
+            *byte = sum as u8;
+            carry = sum >> 8;
+        }
+        assert_eq!(carry, 0, "s + l fits in 32 bytes");
+        let decoded: Vec<_> = uploads.iter().map(|bytes| RedemptionReceipt::from_bytes(bytes).unwrap()).collect();
+        assert!(decoded[7].merchant_signed().verify_strict().is_err());
+        assert!(!batch_ok(&signed(&decoded)));
+        let results = verify_receipts(&decoded);
+        for (index, result) in results.iter().enumerate() {
+            assert_eq!(*result, if index == 7 { Err(SignatureError::Merchant) } else { Ok(()) }, "receipt {index}");
         }
     }
 
