@@ -74,8 +74,8 @@ impl IdbStore {
         Self::open_upgrading_in_chunks(name, version, crate::migrate_v3::CHUNK).await
     }
 
-    /// [`IdbStore::open_at`], with an upgrade that moves `chunk` old records per request.
-    /// Tests use small chunks to cross chunk bounds with few messages.
+    /// [`IdbStore::open_at`], with an upgrade that moves `chunk` (at least 2) old records per
+    /// request. Tests use small chunks to cross chunk bounds with few messages.
     pub async fn open_upgrading_in_chunks(name: &str, version: u32, chunk: u32) -> Result<Self, StoreError> {
         let db = Database::open(name)
             .with_version(version)

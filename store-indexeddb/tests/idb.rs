@@ -343,8 +343,10 @@ async fn upgrade_from_v2(chunk: Option<u32>) {
         .unwrap();
     assert!(!names.iter().any(|n| n == "messages"), "{names:?}");
     // Runs of 64 (150 = 64 + 64 + 22, and 20), or, in chunks of 7, a run ends at each chunk
-    // bound too: 21 full chunks and 3 of the first conversation, 4 + 7 + 7 + 2 of the second.
-    let segments = if chunk.is_some() { 22 + 4 } else { 3 + 1 };
+    // bound too. Each chunk after the first starts with the message moved last (read again, so
+    // that a record sharing its key is not missed): 7, then 6 new ones a chunk; the first
+    // conversation's 150 end 5 into the 25th chunk, the second's 20 are 1 + 6 + 6 + 6 + 1.
+    let segments = if chunk.is_some() { 25 + 5 } else { 3 + 1 };
     assert_eq!(raw_segments::count(&name, "message_segments").await, segments);
 }
 
@@ -354,6 +356,20 @@ async fn upgrade_from_v2(chunk: Option<u32>) {
 /// every readable message is moved.
 #[wasm_bindgen_test]
 async fn unreadable_v2_messages_are_set_aside_and_the_upgrade_completes() {
+    upgrade_with_unreadable_records(true, 2).await;
+}
+
+/// The same with every unreadable record in the `by_key` index (so the upgrade reads the index
+/// only), in chunks of the fewest records and of three: a record sharing its `k` with a message
+/// is met on either side of a chunk bound.
+#[wasm_bindgen_test]
+async fn unreadable_v2_messages_in_the_index_are_set_aside() {
+    upgrade_with_unreadable_records(false, 1).await;
+    upgrade_with_unreadable_records(false, 2).await;
+    upgrade_with_unreadable_records(false, 3).await;
+}
+
+async fn upgrade_with_unreadable_records(with_unkeyed: bool, chunk: u32) {
     use indexed_db_futures::prelude::*;
     use indexed_db_futures::transaction::TransactionMode;
     use js_sys::{Object, Reflect, Uint8Array};
@@ -379,7 +395,9 @@ async fn unreadable_v2_messages_are_set_aside_and_the_upgrade_completes() {
     };
     // A readable message without its `k`: in no index, so a walk of `by_key` never meets it.
     let put = |id: [u8; 32], value: JsValue| store.put(value).with_key(bin(&id)).without_key_type();
-    put(unkeyed.envelope.id().0, bad(None, &unkeyed.to_bytes())).await.unwrap();
+    if with_unkeyed {
+        put(unkeyed.envelope.id().0, bad(None, &unkeyed.to_bytes())).await.unwrap();
+    }
     put([9; 32], bad(Some(bin(&[3; 10])), &[1])).await.unwrap();
     let mut k = [conv.id.0.as_slice(), &50u64.to_be_bytes(), &[8; 32]].concat();
     put([8; 32], bad(Some(bin(&k)), &[1, 2, 3])).await.unwrap();
@@ -390,16 +408,17 @@ async fn unreadable_v2_messages_are_set_aside_and_the_upgrade_completes() {
     tx.commit().await.unwrap();
     raw.close();
 
-    let current = IdbStore::open_upgrading_in_chunks(&name, DB_VERSION, 2).await.unwrap();
+    let current = IdbStore::open_upgrading_in_chunks(&name, DB_VERSION, chunk).await.unwrap();
     assert_eq!(current.version(), f64::from(DB_VERSION));
-    assert_eq!(current.quarantined().await, Ok(4));
+    let unreadable = if with_unkeyed { 4 } else { 3 };
+    assert_eq!(current.quarantined().await, Ok(unreadable));
     let keys: Vec<_> = good.iter().map(|m| m.envelope.key()).collect();
     assert_eq!(current.message_keys(&conv.id).await, Ok(keys));
     for m in &good {
         assert_eq!(current.message(&m.envelope.id()).await, Ok(Some(m.clone())));
     }
     current.close();
-    assert_eq!(raw_segments::count(&name, "quarantine").await, 4);
+    assert_eq!(raw_segments::count(&name, "quarantine").await, unreadable);
 }
 
 /// Batches of every size, in shuffled order, with repeats and with messages landing before,
