@@ -223,3 +223,63 @@ fn merge(stored: Vec<Entry>, new: Vec<Entry>) -> (Vec<Entry>, Vec<bool>) {
     merged.extend(stored);
     (merged, added)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    use super::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    /// `n` entries from time 1 on, each with a record of `len` bytes.
+    fn entries_of(n: u64, len: usize) -> Vec<Entry> {
+        let key = |time| OrderKey { time: Timestamp(time), id: MessageId([0; 32]) };
+        (1..=n).map(|time| Entry { key: key(time), record: vec![7; len] }).collect()
+    }
+
+    fn keys(segments: &[Vec<Entry>]) -> Vec<Vec<u64>> {
+        segments.iter().map(|segment| segment.iter().map(|entry| entry.key.time.0).collect()).collect()
+    }
+
+    /// The largest segments `split` makes decode: [`MAX_SEGMENT_LEN`] is no tighter than the
+    /// writer, and one byte more is refused by the reader's bound.
+    #[wasm_bindgen_test]
+    fn the_largest_segments_split_makes_decode() {
+        let several = split(entries_of(64, TARGET_BYTES / 64));
+        assert_eq!(several.len(), 1);
+        let alone = split(entries_of(1, MAX_RECORD_LEN));
+        for segment in [&several[0], &alone[0]] {
+            let bytes = encode(segment);
+            assert!(bytes.len() <= MAX_SEGMENT_LEN, "{}", bytes.len());
+            assert_eq!(decode(&segment[0].key, &bytes).map(|decoded| decoded.len()), Ok(segment.len()));
+        }
+        assert_eq!(encode(&alone[0]).len(), MAX_SEGMENT_LEN);
+    }
+
+    /// `split` keeps both limits: at most 64 messages, at most [`TARGET_BYTES`] of records unless
+    /// one message alone exceeds it.
+    #[wasm_bindgen_test]
+    fn split_keeps_the_limits() {
+        assert_eq!(split(entries_of(130, 10)).iter().map(Vec::len).collect::<Vec<_>>(), [64, 64, 2]);
+        assert_eq!(keys(&split(entries_of(3, TARGET_BYTES / 2))), [vec![1, 2], vec![3]]);
+        assert_eq!(keys(&split(entries_of(2, TARGET_BYTES + 1))), [vec![1], vec![2]]);
+    }
+
+    /// A message past the end of a segment of [`APPEND_LIMIT`] starts a segment; below that it
+    /// joins; one already stored is not added.
+    #[wasm_bindgen_test]
+    fn place_appends_to_small_segments_only() {
+        let stored = entries_of(APPEND_LIMIT as u64 + 1, 10);
+        let (small, big) = (stored[..APPEND_LIMIT - 1].to_vec(), stored[..APPEND_LIMIT].to_vec());
+        let next = || stored[APPEND_LIMIT..].to_vec();
+        let (segments, added) = place(small, next());
+        assert_eq!((segments.len(), segments[0].len(), added), (1, APPEND_LIMIT, vec![true]));
+        let (segments, added) = place(big.clone(), next());
+        assert_eq!((keys(&segments), added), (vec![vec![APPEND_LIMIT as u64 + 1]], vec![true]));
+        let (segments, added) = place(big, stored[3..4].to_vec());
+        assert_eq!((segments.len(), added), (0, vec![false]));
+    }
+}

@@ -601,3 +601,28 @@ async fn an_id_in_two_segments_is_refused() {
     assert!(refused.as_ref().is_err_and(|error| error.contains("ConstraintError")), "{refused:?}");
     assert_eq!(store.message_keys(&conv.id).await, Ok(vec![first.envelope.key()]));
 }
+
+/// A message received live whose parent lies in the conversation's newest segment, damaged: the
+/// receive (one transaction: the message, the conversation's heads, the ack) still commits. The
+/// damaged segment is set aside, so the parent reads as missing and the message waits for it.
+#[wasm_bindgen_test]
+async fn received_message_after_a_damaged_newest_segment_is_stored() {
+    let name = fresh_name();
+    let store = IdbStore::open(&name).await.unwrap();
+    let alice = key(1);
+    let conv = conversation(1, &[&alice]);
+    store.put_conversation(conv.clone()).await.unwrap();
+    let parent = stored(&message(&alice, 1, 10, &[], "parent"), MessageState::Delivered);
+    let ids = [parent.envelope.id().0];
+    raw_segments::put(&name, &raw_segments::key_of(&conv.id, &parent), &[&ids[0]], &[1, 9, 9]).await;
+
+    let child = message(&alice, 1, 20, &[parent.envelope.id()], "child");
+    let tx = store.chat_tx().unwrap();
+    let inserted = log::insert(&tx, &mut Clock::new(), 0, child.clone()).await.unwrap();
+    tx.owe_ack(&alice.public(), &child.id()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(inserted.missing, vec![parent.envelope.id()]);
+    assert_eq!(store.message(&child.id()).await, Ok(Some(stored(&child, MessageState::Pending))));
+    assert_eq!(store.quarantined().await, Ok(1));
+    assert_eq!(store.missing_parents(&conv.id).await, Ok(vec![parent.envelope.id()]));
+}
