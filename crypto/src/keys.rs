@@ -16,6 +16,7 @@ use core::fmt;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use rand_core::CryptoRngCore;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 /// Length of a public key in bytes.
 pub const PUBLIC_KEY_LENGTH: usize = 32;
@@ -108,7 +109,11 @@ pub struct DeviceKey(SigningKey);
 impl DeviceKey {
     /// A new key from the caller's random source.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
-        Self(SigningKey::generate(rng))
+        // A seed from the caller's source keeps `rand_core` 0.6 in this API: ed25519-dalek 3 takes a
+        // rand_core 0.10 RNG, which nothing else here uses.
+        let mut seed = Zeroizing::new([0u8; SECRET_KEY_LENGTH]);
+        rng.fill_bytes(seed.as_mut());
+        Self::from_seed(&seed)
     }
 
     /// The key with this 32-byte seed (RFC 8032 secret key).

@@ -219,9 +219,8 @@ fn batch_ok(signed: &[(usize, Signed)]) -> bool {
             return false;
         };
         let key = signature.message.key().as_dalek();
-        let h = Scalar::from_hash(
-            Sha512::new().chain_update(r_bytes).chain_update(key.as_bytes()).chain_update(signature.message.message()),
-        );
+        let digest = Sha512::new().chain_update(r_bytes).chain_update(key.as_bytes()).chain_update(signature.message.message());
+        let h = Scalar::from_bytes_mod_order_wide(&digest.finalize().into());
         let mut z_bytes = [0u8; 32];
         z_bytes[..16].copy_from_slice(z);
         let z = Scalar::from_bytes_mod_order(z_bytes);
