@@ -6,31 +6,34 @@
 //! - browser benchmarks: a crate's `tests/browser_bench.rs`, built with its `browser-bench`
 //!   feature in the `wasm-release` profile the PWA ships with and run in headless Chromium in
 //!   the test namespace; every console line `BENCH {json}` it prints is one figure.
-//! - the storage suite's reload harness (`storage_reload`): a page built from this repository's
-//!   IndexedDB store, reloaded in Chromium by Playwright, for what a page that never reloads
-//!   cannot measure.
+//! - a suite's own measurement (`Suite::own`): the storage suite's reload harness
+//!   (`storage_reload`), a page built from this repository's IndexedDB store, reloaded in Chromium
+//!   by Playwright, for what a page that never reloads cannot measure; the app suite's download
+//!   size of the PWA (`app_size`).
 
 use std::{fmt::Write as _, path::Path};
 
 use anyhow::{Context as _, bail};
 
 use crate::util::{self, project_root, target_dir};
-use crate::{netns, setup};
+use crate::{netns, run, setup};
 
-/// A suite: the packages whose criterion benchmarks it runs natively, and those whose browser
-/// benchmark it runs.
+/// A suite: the packages whose criterion benchmarks it runs natively, those whose browser
+/// benchmark it runs, and a measurement of its own giving figures as `BENCH` JSON objects.
 struct Suite {
     name: &'static str,
     native: &'static [&'static str],
     browser: &'static [&'static str],
+    own: Option<fn() -> anyhow::Result<Vec<String>>>,
 }
 
 const SUITES: &[Suite] = &[
-    Suite { name: "crypto", native: &["crypto"], browser: &["crypto"] },
-    Suite { name: "chat", native: &["chat", "chat-sync"], browser: &[] },
-    Suite { name: "platform", native: &["platform"], browser: &[] },
-    Suite { name: "storage", native: &[], browser: &["store-indexeddb"] },
-    Suite { name: "webrtc", native: &[], browser: &["browser-webrtc"] },
+    Suite { name: "crypto", native: &["crypto"], browser: &["crypto"], own: None },
+    Suite { name: "chat", native: &["chat", "chat-sync"], browser: &[], own: None },
+    Suite { name: "platform", native: &["platform"], browser: &[], own: None },
+    Suite { name: "storage", native: &[], browser: &["store-indexeddb"], own: Some(storage_reload) },
+    Suite { name: "webrtc", native: &[], browser: &["browser-webrtc"], own: None },
+    Suite { name: "app", native: &[], browser: &[], own: Some(app_size) },
 ];
 
 pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
@@ -43,7 +46,7 @@ pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
     std::fs::create_dir_all(root.join("bench-results"))?;
     let selected: Vec<&Suite> =
         SUITES.iter().filter(|suite| requested.is_empty() || requested.iter().any(|r| r == suite.name)).collect();
-    if selected.iter().any(|suite| !suite.browser.is_empty()) {
+    if selected.iter().any(|suite| !suite.browser.is_empty() || suite.own.is_some()) {
         setup::all()?;
     }
     for suite in selected {
@@ -54,8 +57,8 @@ pub(crate) fn run(requested: &[String]) -> anyhow::Result<()> {
         for package in suite.browser {
             browser_figures.extend(browser(package)?);
         }
-        if suite.name == "storage" {
-            browser_figures.extend(storage_reload()?);
+        if let Some(own) = suite.own {
+            browser_figures.extend(own()?);
         }
         let json = suite_json(suite.name, &estimates, figures.as_deref(), &browser_figures);
         let out = root.join("bench-results").join(format!("{}.json", suite.name));
@@ -158,6 +161,42 @@ fn storage_reload() -> anyhow::Result<Vec<String>> {
         bail!("the storage reload benchmark failed");
     }
     Ok(bench_lines(&output))
+}
+
+/// The PWA as `cargo xtask run` builds it (Trunk, release, into dist/), and what a browser
+/// downloads of it: every wasm and JS file, raw and gzip at its best level, against the design's
+/// 450 KB gzip for the whole app.
+fn app_size() -> anyhow::Result<Vec<String>> {
+    run::build_pwa()?;
+    let (mut wasm, mut js) = ([0u64; 2], [0u64; 2]);
+    for entry in std::fs::read_dir(project_root().join("dist")).context("cannot read dist/")? {
+        let path = entry?.path();
+        let total = match path.extension().and_then(|extension| extension.to_str()) {
+            Some("wasm") => &mut wasm,
+            Some("js") => &mut js,
+            _ => continue,
+        };
+        total[0] += std::fs::metadata(&path)?.len();
+        total[1] += gzip_len(&path)?;
+    }
+    let figure = |name: &str, bytes: u64| format!(r#"{{"name":"{name}","value":{bytes},"unit":"bytes"}}"#);
+    Ok(vec![
+        figure("app_wasm", wasm[0]),
+        figure("app_wasm_gzip", wasm[1]),
+        figure("app_js", js[0]),
+        figure("app_js_gzip", js[1]),
+        figure("app_total_gzip", wasm[1] + js[1]),
+        figure("app_total_gzip_target", 450_000),
+    ])
+}
+
+/// The gzip (`--best`) size of a file; gzip is on every Debian system, so no crate is added here.
+fn gzip_len(path: &Path) -> anyhow::Result<u64> {
+    let output = util::command("gzip").arg("--best").arg("--stdout").arg(path).output().context("cannot run gzip")?;
+    if !output.status.success() {
+        bail!("gzip failed on {}", path.display());
+    }
+    Ok(output.stdout.len() as u64)
 }
 
 /// The JSON objects of the `BENCH {json}` lines in a browser benchmark's output.

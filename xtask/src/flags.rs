@@ -17,7 +17,8 @@ Commands:
                           Browser suites run in a private network namespace.
   bench [SUITE...]        Run benchmarks and write bench-results/<suite>.json. Suites: crypto,
                           chat, platform (criterion, native); storage, webrtc (headless
-                          Chromium); crypto also runs in Chromium. No suite: all of them.
+                          Chromium); crypto also runs in Chromium; app (the PWA's download
+                          size, gzip). No suite: all of them.
   fuzz [SECONDS]          Run every cargo-fuzz target (<crate>/fuzz) for SECONDS each (default
                           300) from its committed seeds; write bench-results/fuzz.json.
   setup                   Only install the tools (wasm32 target, trunk, wasm-bindgen-cli,
