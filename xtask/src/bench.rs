@@ -8,8 +8,9 @@
 //!   the test namespace; every console line `BENCH {json}` it prints is one figure.
 //! - a suite's own measurement (`Suite::own`): the storage suite's reload harness
 //!   (`storage_reload`), a page built from this repository's IndexedDB store, reloaded in Chromium
-//!   by Playwright, for what a page that never reloads cannot measure; the app suite's download
-//!   size of the PWA (`app_size`).
+//!   by Playwright, for what a page that never reloads cannot measure; the webrtc suite's figures
+//!   of the whole app (`webrtc_in_app`, `e2e/bench/`); the app suite's download size of the PWA
+//!   (`app_size`).
 
 use std::{fmt::Write as _, path::Path};
 
@@ -32,7 +33,7 @@ const SUITES: &[Suite] = &[
     Suite { name: "chat", native: &["chat", "chat-sync"], browser: &[], own: None },
     Suite { name: "platform", native: &["platform"], browser: &[], own: None },
     Suite { name: "storage", native: &[], browser: &["store-indexeddb"], own: Some(storage_reload) },
-    Suite { name: "webrtc", native: &[], browser: &["browser-webrtc"], own: None },
+    Suite { name: "webrtc", native: &[], browser: &["browser-webrtc"], own: Some(webrtc_in_app) },
     Suite { name: "app", native: &[], browser: &[], own: Some(app_size) },
 ];
 
@@ -159,6 +160,25 @@ fn storage_reload() -> anyhow::Result<Vec<String>> {
     let (success, output) = util::run_capturing(&mut netns::command("node", &[&script, &page, &e2e]));
     if !success {
         bail!("the storage reload benchmark failed");
+    }
+    Ok(bench_lines(&output))
+}
+
+/// The webrtc suite's figures of the whole app: Playwright's `e2e/bench/` specs (relay dial to a
+/// direct link between two app contexts, round trips of the app's connection check) against the
+/// release PWA and a release platform process, in the test namespace.
+fn webrtc_in_app() -> anyhow::Result<Vec<String>> {
+    run::build_pwa()?;
+    util::run(util::command("cargo").args(["build", "--quiet", "--release", "-p", "platform"]))?;
+    let root = project_root();
+    let mut command = netns::command("npx", &["playwright", "test", "--config", "bench.config.ts"]);
+    command
+        .current_dir(root.join("e2e"))
+        .env("PLATFORM_BIN", target_dir().join("release").join("platform"))
+        .env("DIST_DIR", root.join("dist"));
+    let (success, output) = util::run_capturing(&mut command);
+    if !success {
+        bail!("the app's webrtc benchmark failed");
     }
     Ok(bench_lines(&output))
 }

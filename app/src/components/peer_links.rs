@@ -150,6 +150,8 @@ fn check_view(t: &'static Strings, run: u32, report: Result<CheckReport, String>
             data-run=run.to_string()
             data-answered=report.answered.to_string()
             data-requested=report.requested.to_string()
+            data-p50-ms=report.p50_ms.to_string()
+            data-p99-ms=report.p99_ms.to_string()
         >
             {t.check_answered} ": " {report.answered} "/" {report.requested}
             " · " {t.check_median} ": " {format!("{:.1}", report.p50_ms)} " ms"
