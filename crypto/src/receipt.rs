@@ -17,7 +17,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError, VARINT_U32_MAX, VARINT_U64_MAX, Wire};
-use crate::keys::{Context, DeviceKey, PUBLIC_KEY_LENGTH, PublicKey, SIGNATURE_LENGTH, Signature, SignedMessage};
+use crate::keys::{
+    Context, DeviceKey, KeyError, KnownKeys, PUBLIC_KEY_LENGTH, PublicKey, SIGNATURE_LENGTH, Signature, SignedMessage,
+};
 use crate::presentation::{MAX_PRESENTATION_LEN, Presentation, PresentationError, PresentationWire, Scanned};
 use crate::trust::VerifiedTrustList;
 use crate::voucher::{BrandId, VoucherId, VoucherWire};
@@ -135,6 +137,19 @@ impl RedemptionReceipt {
 
     /// Decodes a receipt (structure only: [`RedemptionReceipt::verify`] checks the signatures).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode(bytes, PublicKey::from_bytes)
+    }
+
+    /// [`Self::from_bytes`] for a batch of receipts: the merchant key is parsed through
+    /// `merchant_keys`, so one merchant's receipts parse its key once.
+    pub fn from_bytes_with(bytes: &[u8], merchant_keys: &mut KnownKeys) -> Result<Self, DecodeError> {
+        Self::decode(bytes, |key| merchant_keys.parse(key))
+    }
+
+    fn decode(
+        bytes: &[u8],
+        merchant_key: impl FnOnce(&[u8; PUBLIC_KEY_LENGTH]) -> Result<PublicKey, KeyError>,
+    ) -> Result<Self, DecodeError> {
         let wire = codec::decode::<ReceiptWire>(bytes)?;
         let scanned = match wire.scanned {
             ScannedWire::Voucher(voucher) => {
@@ -149,7 +164,7 @@ impl RedemptionReceipt {
         Ok(Self {
             scanned,
             merchant: MerchantId(wire.merchant),
-            merchant_key: PublicKey::from_bytes(&wire.merchant_key)?,
+            merchant_key: merchant_key(&wire.merchant_key)?,
             redeemed_at: wire.redeemed_at,
             receipt_id: ReceiptId(wire.receipt_id),
             bytes: bytes.to_vec(),

@@ -55,8 +55,14 @@ fn every_bit_flip_of_a_presentation_is_rejected() {
 fn every_bit_flip_of_a_receipt_is_rejected() {
     let fixture = Fixture::new();
     let receipt = fixture.receipt_for_presentation(1);
+    // Decoded also as in a batch whose merchant key is known: a flipped key is never taken for it.
+    let mut merchant_keys = crypto::keys::KnownKeys::default();
+    assert!(RedemptionReceipt::from_bytes_with(receipt.to_bytes(), &mut merchant_keys).is_ok());
     every_bit_flip("receipt", receipt.to_bytes(), |bytes| {
-        RedemptionReceipt::from_bytes(bytes).map_or(true, |receipt| receipt.verify(&fixture.trust).is_err())
+        let (alone, batched) = (RedemptionReceipt::from_bytes(bytes), RedemptionReceipt::from_bytes_with(bytes, &mut merchant_keys.clone()));
+        assert_eq!(alone.as_ref().err(), batched.as_ref().err());
+        assert_eq!(alone.as_ref().ok().map(|r| r.merchant_key()), batched.as_ref().ok().map(|r| r.merchant_key()));
+        alone.map_or(true, |receipt| receipt.verify(&fixture.trust).is_err())
     });
 }
 

@@ -12,7 +12,12 @@
 
 use std::collections::HashMap;
 
-use crypto::{codec::DecodeError, keys::SignedMessage, presentation::Scanned, receipt::RedemptionReceipt};
+use crypto::{
+    codec::DecodeError,
+    keys::{KnownKeys, SignedMessage},
+    presentation::Scanned,
+    receipt::RedemptionReceipt,
+};
 use curve25519_dalek::{
     constants::ED25519_BASEPOINT_POINT,
     edwards::{CompressedEdwardsY, EdwardsPoint},
@@ -72,8 +77,9 @@ impl CheckedReceipts {
     /// Decodes each receipt's bytes and checks the signatures of those that decode, in one batch
     /// on this thread.
     pub fn decode_and_check(uploads: &[Vec<u8>]) -> Self {
+        let mut merchant_keys = KnownKeys::default();
         let decoded: Vec<Result<RedemptionReceipt, DecodeError>> =
-            uploads.iter().map(|bytes| RedemptionReceipt::from_bytes(bytes)).collect();
+            uploads.iter().map(|bytes| RedemptionReceipt::from_bytes_with(bytes, &mut merchant_keys)).collect();
         let results = check_each(decoded.iter().map(|entry| entry.as_ref().ok()));
         Self { entries: decoded.into_iter().zip(results).map(|(entry, result)| entry.map(|receipt| (receipt, result))).collect() }
     }
