@@ -2,6 +2,9 @@ import type { Page } from "@playwright/test";
 import { DevicePage, FINGERPRINT, fingerprintOf } from "../fixtures/device-page";
 import { expect, test } from "../fixtures/platform";
 
+/** The schema the app's database is at: `DB_VERSION` in store-indexeddb/src/db.rs. */
+const SCHEMA_VERSION = 3;
+
 /** What the device database holds, read the way any page script could (without creating it). */
 function storedRecords(page: Page): Promise<{ version: number; identity: number; contacts: number }> {
   return page.evaluate(async () => {
@@ -41,7 +44,7 @@ test("the device identity and the user's contacts survive reloads and a reopened
   const device = new DevicePage(await first.newPage(), platform.url);
   const created = await device.identity();
   expect(fingerprintOf(await device.contactKey.innerText())).toBe(created);
-  expect(await storedRecords(device.page)).toEqual({ version: 2, identity: 1, contacts: 0 });
+  expect(await storedRecords(device.page)).toEqual({ version: SCHEMA_VERSION, identity: 1, contacts: 0 });
 
   // Something that is no key is refused, and nothing is stored.
   await device.addContact("1234 not a key", "민지");
@@ -68,7 +71,7 @@ test("the device identity and the user's contacts survive reloads and a reopened
   await expect(again.contacts).toHaveCount(1);
   await expect(again.page.getByTestId("contact-name")).toHaveText("민지");
   await expect(again.page.getByTestId("contact-fingerprint")).toHaveText(fingerprintOf(friendKey));
-  expect(await storedRecords(again.page)).toEqual({ version: 2, identity: 1, contacts: 1 });
+  expect(await storedRecords(again.page)).toEqual({ version: SCHEMA_VERSION, identity: 1, contacts: 1 });
   await reopened.close();
 
   // Another device (empty storage) gets a key of its own.
