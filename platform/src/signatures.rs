@@ -101,8 +101,10 @@ impl CheckedReceipts {
 }
 
 /// Receipts per chunk of a [`pipelined`] upload: small enough that the database waits little for
-/// the first chunks, large enough for an efficient batch.
-pub const PIPELINE_CHUNK: usize = 256;
+/// the first chunk and that little of its work is left once the last one is checked (then only
+/// one core is busy), large enough for an efficient batch (still past the multi-scalar
+/// multiplication's switch to Pippenger's method: three points per receipt).
+pub const PIPELINE_CHUNK: usize = 128;
 
 /// Decodes and checks `uploads` in chunks of [`PIPELINE_CHUNK`], one worker thread per core taking
 /// every n-th chunk, while `consume` takes the checked chunks, in order, on this thread: checking
