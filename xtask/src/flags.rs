@@ -21,8 +21,8 @@ Commands:
                           size, gzip). No suite: all of them.
   fuzz [SECONDS]          Run every cargo-fuzz target (<crate>/fuzz) for SECONDS each (default
                           300) from its committed seeds; write bench-results/fuzz.json.
-  setup                   Only install the tools (wasm32 target, trunk, wasm-bindgen-cli,
-                          wasm-opt, Chromium, npm packages). Idempotent.
+  setup                   Only install the tools (wasm32 target, pinned nightly, trunk,
+                          wasm-bindgen-cli, wasm-opt, Chromium, npm packages). Idempotent.
   pwa-finish [DIR]        Trunk's post-build hook: generate the service worker's precache list
                           and move the inline loader into a file. DIR defaults to
                           $TRUNK_STAGING_DIR.

@@ -69,7 +69,8 @@ fn fuzz_one(crate_dir: &Path, krate: &str, target: &str, seconds: u64) -> anyhow
     let seeds = crate_dir.join("fuzz/seeds").join(target);
     let mut command = util::command("cargo");
     command
-        .args(["+nightly", "fuzz", "run", target])
+        .arg(format!("+{}", setup::NIGHTLY))
+        .args(["fuzz", "run", target])
         .arg(&corpus)
         .args(seeds.is_dir().then_some(&seeds))
         .arg("--")

@@ -21,6 +21,7 @@ pub(crate) fn all() -> anyhow::Result<()> {
 pub(crate) fn build_tools() -> anyhow::Result<()> {
     require_node()?;
     wasm_target()?;
+    nightly_toolchain()?;
     cargo_tool("trunk", "trunk", TRUNK_VERSION, "about 15 minutes on 2 cores")?;
     let wasm_bindgen = locked_version("wasm-bindgen")?;
     cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &wasm_bindgen, "about 4 minutes")?;
@@ -35,13 +36,23 @@ pub(crate) fn browser_tools() -> anyhow::Result<()> {
     npm_packages(&project_root().join("e2e"))
 }
 
-/// What `cargo xtask fuzz` needs: a nightly toolchain and cargo-fuzz.
-pub(crate) fn fuzz_tools() -> anyhow::Result<()> {
+/// The nightly toolchain, pinned to one day: the PWA's release build (`run::build_pwa`) and
+/// `cargo xtask fuzz` use it. With the standard library's source, for `-Zbuild-std`.
+pub(crate) const NIGHTLY: &str = "nightly-2026-05-19";
+
+/// Installs [`NIGHTLY`] with `rust-src` unless it is there.
+pub(crate) fn nightly_toolchain() -> anyhow::Result<()> {
     let toolchains = command("rustup").args(["toolchain", "list"]).output().context("rustup is needed")?;
-    if !String::from_utf8_lossy(&toolchains.stdout).lines().any(|t| t.starts_with("nightly")) {
-        println!("xtask: installing the nightly toolchain (cargo-fuzz needs it)");
-        util::run(command("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    if String::from_utf8_lossy(&toolchains.stdout).lines().any(|t| t.starts_with(NIGHTLY)) {
+        return Ok(());
     }
+    println!("xtask: installing the {NIGHTLY} toolchain (the PWA's release build and fuzzing need it)");
+    util::run(command("rustup").args(["toolchain", "install", NIGHTLY, "--profile", "minimal", "--component", "rust-src"]))
+}
+
+/// What `cargo xtask fuzz` needs: the nightly toolchain and cargo-fuzz.
+pub(crate) fn fuzz_tools() -> anyhow::Result<()> {
+    nightly_toolchain()?;
     if version_of("cargo-fuzz").is_none() {
         println!("xtask: installing cargo-fuzz (a few minutes, once)");
         util::run(command("cargo").args(["install", "--locked", "cargo-fuzz"]))?;
