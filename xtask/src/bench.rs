@@ -113,9 +113,8 @@ fn browser(package: &str) -> anyhow::Result<Vec<String>> {
     util::run(util::command("cargo").args(args).arg("--no-run"))?;
     let mut run_args = args.to_vec();
     run_args.extend(["--offline", "--", "--nocapture"]);
-    // A harness may run for minutes (100,000 IndexedDB inserts); the runner's default is 20 s.
-    let mut command = netns::command("cargo", &run_args);
-    command.env("CHROMEDRIVER", setup::CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "900");
+    // A harness may run for minutes (100,000 IndexedDB inserts).
+    let mut command = netns::wasm_tests(&run_args);
     let (success, output) = util::run_capturing(&mut command);
     if !success {
         bail!("the browser benchmark of {package} failed");

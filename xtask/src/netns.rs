@@ -29,3 +29,14 @@ pub(crate) fn command(program: &str, args: &[&str]) -> Command {
     command.args(["--net", "sh", "-c", SETUP, "sh", program]).args(args).env("TEST_HOST_ADDR", HOST_ADDR);
     command
 }
+
+/// `cargo` with `args` running wasm-bindgen tests inside the namespace, in headless Chromium.
+/// The runner gives up on a test binary after `WASM_BINDGEN_TEST_TIMEOUT` seconds of wall-clock
+/// time, 20 by default: on a cold clone, in a slow phase of the machine, that failed
+/// browser-webrtc's swarm tests half-way while every test that ran passed. Tests never fail on
+/// time; the limit stays only as a guard against a page that hangs.
+pub(crate) fn wasm_tests(args: &[&str]) -> Command {
+    let mut command = self::command("cargo", args);
+    command.env("CHROMEDRIVER", crate::setup::CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "900");
+    command
+}

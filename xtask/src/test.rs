@@ -48,7 +48,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
     // Build outside the namespace (it has no route to the registry), run inside it.
     if util::run(util::command("cargo").args(&wasm_args).arg("--no-run")).is_ok() {
         wasm_args.push("--offline");
-        tally.suite("wasm (headless Chromium)", netns::command("cargo", &wasm_args).env("CHROMEDRIVER", setup::CHROMEDRIVER));
+        tally.suite("wasm (headless Chromium)", &mut netns::wasm_tests(&wasm_args));
     } else {
         tally.skipped("wasm (headless Chromium)", "the wasm tests did not build");
     }
