@@ -9,10 +9,8 @@ use libp2p::core::transport::Transport as _;
 use libp2p::core::upgrade::Version;
 use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, Swarm};
-use libp2p::{identify, noise, ping, relay, websocket_websys, yamux};
+use libp2p::{noise, ping, relay, websocket_websys, yamux};
 
-/// What identify announces as this app's protocol version.
-const IDENTIFY_PROTOCOL: &str = "/om/app/1";
 /// A connection without open streams stays up this long: a direct link must survive the quiet
 /// moments of a conversation (ping does not keep connections open).
 const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3_600);
@@ -22,7 +20,6 @@ const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3_600);
 pub(super) struct Behaviour {
     pub(super) relay: relay::client::Behaviour,
     pub(super) stream: libp2p_stream::Behaviour,
-    pub(super) identify: identify::Behaviour,
     pub(super) ping: ping::Behaviour,
 }
 
@@ -53,7 +50,6 @@ pub(super) fn build(keypair: &Keypair, signaling: SignalingConfig) -> Result<(Sw
     let behaviour = Behaviour {
         relay,
         stream,
-        identify: identify::Behaviour::new(identify::Config::new(IDENTIFY_PROTOCOL.into(), keypair.public())),
         ping: ping::Behaviour::default(),
     };
     let config = libp2p::swarm::Config::with_wasm_executor().with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT);
