@@ -9,6 +9,7 @@ pub mod device;
 pub mod i18n;
 pub mod key_backup;
 pub mod locale;
+pub mod navigation;
 pub mod network;
 pub mod platform_client;
 pub mod pwa;
@@ -17,12 +18,9 @@ pub mod components;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
-};
 
 use components::{ConnectionBanner, NavBar, StorageAlert, UpdatePrompt};
+use navigation::{Navigation, Page};
 use pages::{ChatsPage, MerchantPage, NotFoundPage, SettingsPage, WalletPage};
 
 /// The whole app.
@@ -35,26 +33,32 @@ pub fn App() -> impl IntoView {
     let device = device::start();
     provide_context(device);
     provide_context(network::start());
+    let navigation = Navigation::start();
+    provide_context(navigation);
     view! {
-        <Router>
-            <div class="shell">
-                <header class="top-bar">
-                    <span class="app-name">{move || locale.strings().app_name}</span>
-                    <ConnectionBanner status=platform_status />
-                    <components::LinkSummary />
-                </header>
-                <UpdatePrompt ready=update_ready />
-                <StorageAlert status=device />
-                <main class="page" id="main">
-                    <Routes fallback=NotFoundPage>
-                        <Route path=path!("/") view=ChatsPage />
-                        <Route path=path!("/wallet") view=WalletPage />
-                        <Route path=path!("/merchant") view=MerchantPage />
-                        <Route path=path!("/settings") view=SettingsPage />
-                    </Routes>
-                </main>
-                <NavBar />
-            </div>
-        </Router>
+        <div class="shell">
+            <header class="top-bar">
+                <span class="app-name">{move || locale.strings().app_name}</span>
+                <ConnectionBanner status=platform_status />
+                <components::LinkSummary />
+            </header>
+            <UpdatePrompt ready=update_ready />
+            <StorageAlert status=device />
+            <main class="page" id="main">
+                {move || page_view(navigation.page())}
+            </main>
+            <NavBar />
+        </div>
+    }
+}
+
+/// The view of `page`.
+fn page_view(page: Page) -> AnyView {
+    match page {
+        Page::Chats => view! { <ChatsPage /> }.into_any(),
+        Page::Wallet => view! { <WalletPage /> }.into_any(),
+        Page::Merchant => view! { <MerchantPage /> }.into_any(),
+        Page::Settings => view! { <SettingsPage /> }.into_any(),
+        Page::NotFound => view! { <NotFoundPage /> }.into_any(),
     }
 }

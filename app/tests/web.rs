@@ -4,6 +4,7 @@
 
 use app::{
     i18n::Lang,
+    navigation::Page,
     platform_client::{PlatformError, check_health},
 };
 use gloo::timers::future::TimeoutFuture;
@@ -18,6 +19,18 @@ fn language_choice_prefers_the_stored_choice_then_the_browser_then_korean() {
     assert_eq!(Lang::choose(None, ["fr", "de"]), Lang::Ko);
     assert_eq!(Lang::choose(Some("ko"), ["en-GB"]), Lang::Ko);
     assert_eq!(Lang::choose(Some("xx"), ["en_GB"]), Lang::En);
+}
+
+#[wasm_bindgen_test]
+fn each_path_shows_its_page_and_any_other_the_not_found_page() {
+    assert_eq!(Page::at("/"), Page::Chats);
+    assert_eq!(Page::at("/wallet"), Page::Wallet);
+    assert_eq!(Page::at("/wallet/"), Page::Wallet);
+    assert_eq!(Page::at("/merchant"), Page::Merchant);
+    assert_eq!(Page::at("/settings"), Page::Settings);
+    for other in ["/settings/x", "/no/such/page", "//", "", "/Wallet"] {
+        assert_eq!(Page::at(other), Page::NotFound, "{other:?}");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -11,6 +11,8 @@ test("the shell loads in Korean with four tabs, honest empty states and an onlin
   await expect(app.banner).toHaveText("온라인");
   await expect(page.getByRole("navigation", { name: "주 메뉴" })).toBeVisible();
 
+  // Set on this document only: still there at the end if no tab or back button reloaded the page.
+  await page.evaluate(() => Object.assign(window, { sameDocument: true }));
   const tabs = [
     ["wallet", "쿠폰함", "/wallet"],
     ["merchant", "매장", "/merchant"],
@@ -23,6 +25,13 @@ test("the shell loads in Korean with four tabs, honest empty states and an onlin
     await expect(app.tab(tab)).toHaveAttribute("aria-current", "page");
     expect(new URL(page.url()).pathname).toBe(path);
   }
+  // The browser's back button returns to the page before.
+  await page.goBack();
+  await expect(app.title).toHaveText("설정");
+  await expect(app.tab("settings")).toHaveAttribute("aria-current", "page");
+  await expect(app.tab("chats")).not.toHaveAttribute("aria-current", "page");
+  expect(new URL(page.url()).pathname).toBe("/settings");
+  expect(await page.evaluate(() => "sameDocument" in window)).toBe(true);
 });
 
 test("a deep link opens its page and an unknown path says so", async ({ page, platform }) => {

@@ -1,12 +1,11 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 
-use crate::{i18n::Strings, locale::Locale};
+use crate::{components::PageLink, i18n::Strings, locale::Locale};
 
 /// Route, test id, and the label's place among the strings.
 type Tab = (&'static str, &'static str, fn(&Strings) -> &'static str);
 
-/// The tabs, in focus order after the page content. The router marks the current one with
+/// The tabs, in focus order after the page content; the current one is marked
 /// `aria-current="page"`.
 #[component]
 pub fn NavBar() -> impl IntoView {
@@ -25,7 +24,7 @@ pub fn NavBar() -> impl IntoView {
                     .map(|(href, test_id, label)| {
                         view! {
                             <li data-testid=test_id>
-                                <A href=href exact=true>{move || label(locale.strings())}</A>
+                                <PageLink href=href>{move || label(locale.strings())}</PageLink>
                             </li>
                         }
                     })
