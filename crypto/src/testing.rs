@@ -210,6 +210,14 @@ impl Fixture {
         RedemptionReceipt::sign(Scanned::Voucher(self.bearer(n)), &self.merchant, NOW, ReceiptId(id))
     }
 
+    /// A receipt (receipt id `[0xd0, n, …]`) for the holder-bound voucher with id `[n; 16]` scanned
+    /// without its presentation, at [`NOW`]: the merchant signed it, but nothing proves the holder.
+    pub fn receipt_for_holder_bound_voucher(&self, n: u8) -> RedemptionReceipt {
+        let mut id = [n; 16];
+        id[0] = 0xd0;
+        RedemptionReceipt::sign(Scanned::Voucher(self.holder_bound(n)), &self.merchant, NOW, ReceiptId(id))
+    }
+
     /// A receipt (receipt id `[0xc0, counter…]`) for a presentation with `counter` of the
     /// holder-bound voucher with id `[100; 16]`, at [`NOW`].
     pub fn receipt_for_presentation(&self, counter: u32) -> RedemptionReceipt {

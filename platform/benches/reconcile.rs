@@ -5,10 +5,11 @@
 //! - `reconciliation/batch_verify`: `signatures::verify_receipts` alone on one upload.
 //! - `reconciliation/dalek_batch_verify`: the reference: the same signatures through
 //!   `ed25519_dalek::verify_batch`, one batch per core, as `verify_receipts` splits them.
-//! - `reconciliation/upload_fresh`: `coupons::reconcile` as the API runs it: decoding and
-//!   signature batches, chunk by chunk, overlapping with the SQLite transaction that spends every
-//!   voucher and stores every receipt, on a fresh copy of a database holding the issued vouchers
-//!   (a real file with the server's pragmas, `db::connect`).
+//! - `reconciliation/upload_fresh`: `coupons::reconcile` as the API runs it: decoding, chunk by
+//!   chunk, overlapping with the SQLite transaction that spends every voucher and stores every
+//!   receipt, and one signature batch per core confirming the upload before the commit; on a fresh
+//!   copy of a database holding the issued vouchers (a real file with the server's pragmas,
+//!   `db::connect`).
 //! - `reconciliation/upload_retry`: the same upload again (idempotent: outcomes read back).
 //!
 //! Non-timing figures (batch size, signatures per receipt, receipt and upload sizes) are printed

@@ -18,7 +18,10 @@ use crypto::{
 use rand_core::CryptoRngCore;
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 
-use crate::{error::ApiError, signatures::CheckedReceipts};
+use crate::{
+    error::ApiError,
+    signatures::{self, CheckedReceipts, Verdict},
+};
 
 /// How far a merchant's clock may be off when it redeems online, either way, in seconds.
 pub const ONLINE_CLOCK_TOLERANCE_SECS: u64 = 120;
@@ -321,6 +324,18 @@ pub fn process_receipts(
     context: ReceiptContext<'_>,
 ) -> Result<Vec<Processed>, ApiError> {
     let transaction = connection.transaction()?;
+    let processed = process_in(&transaction, receipts, channel, context)?;
+    transaction.commit()?;
+    Ok(processed)
+}
+
+/// [`process_receipts`] inside `transaction`, which the caller commits.
+fn process_in(
+    transaction: &Transaction<'_>,
+    receipts: impl IntoIterator<Item = CheckedReceipts>,
+    channel: Channel,
+    context: ReceiptContext<'_>,
+) -> Result<Vec<Processed>, ApiError> {
     let mut merchants = Merchants::default();
     let mut processed = Vec::new();
     for chunk in receipts {
@@ -334,27 +349,37 @@ pub fn process_receipts(
                     receipt_id: Some(receipt.receipt_id()),
                     outcome: match signatures {
                         Err(error) => Outcome::Refused { reason: error.to_string() },
-                        Ok(()) => process_one(&transaction, &mut merchants, receipt, channel, context)?,
+                        Ok(()) => process_one(transaction, &mut merchants, receipt, channel, context)?,
                     },
                 },
             });
         }
     }
-    transaction.commit()?;
     Ok(processed)
 }
 
-/// Reconciles an upload (each receipt's bytes) in one transaction: decoding and checking the
-/// signatures of the next chunk overlaps with the database work on this one
-/// ([`crate::signatures::pipelined`]), with the same outcomes as checking everything first.
+/// Reconciles an upload (each receipt's bytes) in one transaction. First provisionally: decoding
+/// overlaps with the database work, and the signatures are checked in one batch per core at the
+/// end ([`signatures::provisional`]); committed only if they all verify. Otherwise the transaction
+/// is rolled back and the upload processed again with each chunk checked before the database sees
+/// it ([`signatures::pipelined`]), which names the bad receipts. Either way, the outcomes are
+/// those of checking each receipt alone first.
 pub fn reconcile(
     connection: &mut Connection,
     uploads: &[Vec<u8>],
     context: ReceiptContext<'_>,
 ) -> Result<Vec<Processed>, ApiError> {
-    crate::signatures::pipelined(uploads, |checked| {
-        process_receipts(connection, checked, Channel::Reconciliation, context)
-    })
+    let transaction = connection.transaction()?;
+    let provisional = signatures::provisional(uploads, |chunks| {
+        process_in(&transaction, chunks, Channel::Reconciliation, context)
+    });
+    if let Verdict::Confirmed(processed) = provisional {
+        let processed = processed?;
+        transaction.commit()?;
+        return Ok(processed);
+    }
+    transaction.rollback()?;
+    signatures::pipelined(uploads, |checked| process_receipts(connection, checked, Channel::Reconciliation, context))
 }
 
 /// The merchants met in one transaction: an upload's receipts mostly come from one merchant,

@@ -3,10 +3,14 @@
 //! issuer signature needs no check here: the platform compares the voucher with the one it issued,
 //! byte for byte.
 //!
-//! One batch per chunk of an upload (the equation of `ed25519_dalek::verify_batch`, with the terms
-//! of a repeated key summed: [`batch_ok`]); only if one fails is each of its receipts checked alone,
-//! with `verify_strict` (`crypto::keys::SignedMessage`, the same bytes the batch saw), to name the
-//! bad ones. Batch verification is slightly more permissive than `verify_strict` (it does not refuse
+//! The equation of `ed25519_dalek::verify_batch`, with the terms of a repeated key summed
+//! ([`BatchEquation`]). A reconciliation upload is first processed [`provisional`]ly: one equation
+//! per worker thread over all the receipts it decoded, the larger multi-scalar multiplication being
+//! cheaper per signature. Only if one fails is the upload checked again, one batch per chunk
+//! ([`pipelined`]), and each receipt of a failing chunk alone, with `verify_strict`
+//! (`crypto::keys::SignedMessage`, the same bytes the batch saw), to name the bad ones.
+//!
+//! Batch verification is slightly more permissive than `verify_strict` (it does not refuse
 //! small-order `R`); that cannot forge anything, and a receipt's identity is its receipt id, never
 //! its signature bytes, so signature malleability gains nothing.
 
@@ -61,7 +65,8 @@ pub type Checked = Result<(RedemptionReceipt, Result<(), SignatureError>), Decod
 
 /// Receipts decoded and with their signatures checked: the only input reconciliation takes, so no
 /// receipt can be processed unchecked. Checking is CPU work; do it off the database's thread, or
-/// overlapping with it ([`pipelined`]).
+/// overlapping with it ([`pipelined`]). Inside [`provisional`], the chunks' signature results
+/// count only once its verdict is [`Verdict::Confirmed`].
 #[derive(Debug, Clone)]
 pub struct CheckedReceipts {
     entries: Vec<Checked>,
@@ -77,9 +82,7 @@ impl CheckedReceipts {
     /// Decodes each receipt's bytes and checks the signatures of those that decode, in one batch
     /// on this thread.
     pub fn decode_and_check(uploads: &[Vec<u8>]) -> Self {
-        let mut merchant_keys = KnownKeys::default();
-        let decoded: Vec<Result<RedemptionReceipt, DecodeError>> =
-            uploads.iter().map(|bytes| RedemptionReceipt::from_bytes_with(bytes, &mut merchant_keys)).collect();
+        let decoded = decode(uploads);
         let results = check_each(decoded.iter().map(|entry| entry.as_ref().ok()));
         Self { entries: decoded.into_iter().zip(results).map(|(entry, result)| entry.map(|receipt| (receipt, result))).collect() }
     }
@@ -100,32 +103,127 @@ impl CheckedReceipts {
     }
 }
 
-/// Receipts per chunk of a [`pipelined`] upload: small enough that the database waits little for
-/// the first chunk and that little of its work is left once the last one is checked (then only
-/// one core is busy), large enough for an efficient batch (still past the multi-scalar
-/// multiplication's switch to Pippenger's method: three points per receipt).
+/// Decodes each receipt's bytes; the merchant key met in one receipt is not decompressed again.
+fn decode(uploads: &[Vec<u8>]) -> Vec<Result<RedemptionReceipt, DecodeError>> {
+    let mut merchant_keys = KnownKeys::default();
+    uploads.iter().map(|bytes| RedemptionReceipt::from_bytes_with(bytes, &mut merchant_keys)).collect()
+}
+
+/// Receipts per chunk of a [`pipelined`] or [`provisional`] upload: small enough that the
+/// database waits little for the first chunk and that little of its work is left once the last one
+/// is decoded (then only one core is busy), large enough for an efficient batch when a chunk is one
+/// (still past the multi-scalar multiplication's switch to Pippenger's method: three points per
+/// receipt).
 pub const PIPELINE_CHUNK: usize = 128;
 
-/// Decodes and checks `uploads` in chunks of [`PIPELINE_CHUNK`], one worker thread per core taking
-/// every n-th chunk, while `consume` takes the checked chunks, in order, on this thread: checking
-/// later chunks overlaps with the database work on the current one. Every receipt gets the result
-/// checking it alone would give; a chunk whose worker failed is checked here. If `consume` stops
-/// early, the workers stop too.
+/// What a [`provisional`] upload found of its signatures.
+#[must_use]
+#[derive(Debug)]
+pub enum Verdict<T> {
+    /// Every signature verified: `T` was made from the results checking each receipt alone gives.
+    Confirmed(T),
+    /// Some signature did not verify, or the consumer stopped early: throw `T` away (roll its
+    /// transaction back) and check the upload with [`pipelined`], which names the bad receipts.
+    Unconfirmed,
+}
+
+/// Decodes `uploads` in chunks of [`PIPELINE_CHUNK`] on one worker thread per core, each taking
+/// every n-th chunk, while `consume` takes the decoded chunks, in order, on this thread: decoding
+/// later chunks overlaps with the database work on the current one. Each decodable receipt's
+/// signatures are taken as valid, and each worker adds them to one [`BatchEquation`], checked once
+/// it has decoded all its chunks: a larger batch costs less per signature than one per chunk.
+/// Failures that need no signature check (a receipt that does not decode, a holder-bound voucher
+/// without its presentation) are in the chunks already.
+pub fn provisional<T>(
+    uploads: &[Vec<u8>],
+    consume: impl FnOnce(&mut dyn Iterator<Item = CheckedReceipts>) -> T,
+) -> Verdict<T> {
+    match in_workers(uploads, Batching::default, consume) {
+        (consumed, true) => Verdict::Confirmed(consumed),
+        (_, false) => Verdict::Unconfirmed,
+    }
+}
+
+/// Decodes and checks `uploads` in chunks of [`PIPELINE_CHUNK`], one batch per chunk, on one
+/// worker thread per core, each taking every n-th chunk, while `consume` takes the checked chunks,
+/// in order, on this thread. Every receipt gets the result checking it alone would give. If
+/// `consume` stops early, the workers stop too.
 pub fn pipelined<T>(uploads: &[Vec<u8>], consume: impl FnOnce(&mut dyn Iterator<Item = CheckedReceipts>) -> T) -> T {
+    in_workers(uploads, || Checking, consume).0
+}
+
+/// A worker thread of [`in_workers`]: what it makes of each chunk it takes, and whether all it
+/// made holds once it has taken them all.
+trait ChunkWorker: Send {
+    fn take(&mut self, chunk: &[Vec<u8>]) -> CheckedReceipts;
+    fn holds(self) -> bool;
+}
+
+/// [`pipelined`]'s worker: each chunk checked, one batch each.
+struct Checking;
+
+impl ChunkWorker for Checking {
+    fn take(&mut self, chunk: &[Vec<u8>]) -> CheckedReceipts {
+        CheckedReceipts::decode_and_check(chunk)
+    }
+
+    fn holds(self) -> bool {
+        true
+    }
+}
+
+/// [`provisional`]'s worker: each chunk decoded, its signatures added to one equation.
+#[derive(Default)]
+struct Batching {
+    equation: BatchEquation,
+}
+
+impl ChunkWorker for Batching {
+    fn take(&mut self, chunk: &[Vec<u8>]) -> CheckedReceipts {
+        let mut signed = Vec::new();
+        let entries = decode(chunk)
+            .into_iter()
+            .map(|decoded| {
+                decoded.map(|receipt| {
+                    let result = signatures_of(&receipt).map(|list| signed.extend(list));
+                    (receipt, result)
+                })
+            })
+            .collect();
+        self.equation.add_all(signed.iter());
+        CheckedReceipts { entries }
+    }
+
+    fn holds(self) -> bool {
+        self.equation.holds()
+    }
+}
+
+/// Runs `worker`s over `uploads` in chunks of [`PIPELINE_CHUNK`], one thread per core taking every
+/// n-th chunk, one chunk ahead (the database stays busy and memory stays bounded), while `consume`
+/// takes what they made of each chunk, in order, on this thread. A chunk whose worker failed is
+/// checked here. Returns what `consume` returned and whether every worker took all its chunks and
+/// holds; if `consume` stops early, the workers stop too.
+fn in_workers<W: ChunkWorker, T>(
+    uploads: &[Vec<u8>],
+    worker: impl Fn() -> W,
+    consume: impl FnOnce(&mut dyn Iterator<Item = CheckedReceipts>) -> T,
+) -> (T, bool) {
     let chunks: Vec<&[Vec<u8>]> = uploads.chunks(PIPELINE_CHUNK).collect();
     let workers = cores().min(chunks.len()).max(1);
     std::thread::scope(|scope| {
-        let (results, workers_running): (Vec<_>, Vec<_>) = (0..workers)
-            .map(|worker| {
-                // One chunk ahead per worker: the database stays busy and memory stays bounded.
+        let (results, running): (Vec<_>, Vec<_>) = (0..workers)
+            .map(|index| {
                 let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-                let mine: Vec<&[Vec<u8>]> = chunks.iter().skip(worker).step_by(workers).copied().collect();
+                let mine: Vec<&[Vec<u8>]> = chunks.iter().skip(index).step_by(workers).copied().collect();
+                let mut state = worker();
                 let running = scope.spawn(move || {
                     for chunk in mine {
-                        if sender.send(CheckedReceipts::decode_and_check(chunk)).is_err() {
-                            break;
+                        if sender.send(state.take(chunk)).is_err() {
+                            return false;
                         }
                     }
+                    state.holds()
                 });
                 (receiver, running)
             })
@@ -135,11 +233,13 @@ pub fn pipelined<T>(uploads: &[Vec<u8>], consume: impl FnOnce(&mut dyn Iterator<
         });
         let consumed = consume(&mut in_order);
         drop(results);
-        // Joined here, so that a failed worker (its chunks were checked above) does not fail the scope.
-        for running in workers_running {
-            let _ = running.join();
+        // Every worker joined here, so that a failed one (its chunks were checked above) does not
+        // fail the scope; it does not hold.
+        let mut held = true;
+        for running in running {
+            held &= running.join().unwrap_or(false);
         }
-        consumed
+        (consumed, held)
     })
 }
 
@@ -198,54 +298,86 @@ fn check_each<'a>(receipts: impl Iterator<Item = Option<&'a RedemptionReceipt>>)
     results
 }
 
-/// Whether every signature in `signed` verifies, in one randomized batch (RFC 8032 section 5.1.7,
-/// the equation `ed25519_dalek::verify_batch` checks): with random 128-bit `z_i`,
-/// `[8]([-sum z_i s_i] B + sum [z_i] R_i + sum [z_i h_i] A_i) = 0`, `h_i = SHA-512(R_i || A_i || M_i)`.
-/// Unlike dalek's, the terms of one key are summed into one coefficient before the
-/// multi-scalar multiplication: an upload comes from one merchant, so its key is one point
-/// instead of one per receipt (three points per two-signature receipt instead of four).
-/// A non-canonical `s` or an `R` that does not decompress fails the batch, as in dalek.
+/// Whether every signature in `signed` verifies, in one [`BatchEquation`].
 fn batch_ok(signed: &[(usize, Signed)]) -> bool {
-    let mut randomizers = vec![0u8; 16 * signed.len()];
-    if rand_core::OsRng.try_fill_bytes(&mut randomizers).is_err() {
-        return false;
+    let mut equation = BatchEquation::default();
+    equation.add_all(signed.iter().map(|(_, signature)| signature));
+    equation.holds()
+}
+
+/// The randomized batch equation of RFC 8032 section 5.1.7, as `ed25519_dalek::verify_batch`
+/// checks it: with random 128-bit `z_i`,
+/// `[8]([-sum z_i s_i] B + sum [z_i] R_i + sum [z_i h_i] A_i) = 0`, `h_i = SHA-512(R_i || A_i || M_i)`.
+/// Unlike dalek's, the terms of one key are summed into one coefficient before the multi-scalar
+/// multiplication: an upload comes from one merchant, so its key is one point instead of one per
+/// receipt (three points per two-signature receipt instead of four). A non-canonical `s` or an `R`
+/// that does not decompress fails the equation, as in dalek.
+#[derive(Default)]
+struct BatchEquation {
+    /// `sum z_i s_i` so far.
+    basepoint_coefficient: Scalar,
+    /// Each `z_i`, with its `R_i` in `points`.
+    scalars: Vec<Scalar>,
+    points: Vec<EdwardsPoint>,
+    /// Each distinct key's summed coefficient, by its encoding.
+    keys: HashMap<[u8; 32], (EdwardsPoint, Scalar)>,
+    /// A signature could not be added (or no randomness was to be had): the equation fails.
+    failed: bool,
+}
+
+impl BatchEquation {
+    /// Adds the terms of `signed`, each with a fresh random `z_i`.
+    fn add_all<'a>(&mut self, signed: impl ExactSizeIterator<Item = &'a Signed>) {
+        let mut randomizers = vec![0u8; 16 * signed.len()];
+        if self.failed || rand_core::OsRng.try_fill_bytes(&mut randomizers).is_err() {
+            self.failed = true;
+            return;
+        }
+        self.scalars.reserve(signed.len());
+        self.points.reserve(signed.len());
+        for (signature, z) in signed.zip(randomizers.chunks_exact(16)) {
+            if self.add(signature, z).is_none() {
+                self.failed = true;
+                return;
+            }
+        }
     }
-    let mut basepoint_coefficient = Scalar::ZERO;
-    // At most: every R, the base point and every key.
-    let mut scalars = Vec::with_capacity(2 * signed.len() + 1);
-    let mut points = Vec::with_capacity(2 * signed.len() + 1);
-    // Each distinct key's summed coefficient, by its encoding.
-    let mut keys: HashMap<[u8; 32], (EdwardsPoint, Scalar)> = HashMap::new();
-    for ((_, signature), z) in signed.iter().zip(randomizers.chunks_exact(16)) {
+
+    /// Adds one signature's terms with `z` (16 random bytes); `None` if they cannot be formed.
+    fn add(&mut self, signature: &Signed, z: &[u8]) -> Option<()> {
         let bytes = &signature.message.signature().0;
         let (r_bytes, s_bytes) = bytes.split_at(32);
-        let Some(s) = s_bytes.try_into().ok().and_then(|s| Option::<Scalar>::from(Scalar::from_canonical_bytes(s)))
-        else {
-            return false;
-        };
-        let Some(r) = CompressedEdwardsY::from_slice(r_bytes).ok().and_then(|r| r.decompress()) else {
-            return false;
-        };
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes.try_into().ok()?))?;
+        let r = CompressedEdwardsY::from_slice(r_bytes).ok()?.decompress()?;
         let key = signature.message.key().as_dalek();
         let digest = Sha512::new().chain_update(r_bytes).chain_update(key.as_bytes()).chain_update(signature.message.message());
         let h = Scalar::from_bytes_mod_order_wide(&digest.finalize().into());
         let mut z_bytes = [0u8; 32];
         z_bytes[..16].copy_from_slice(z);
         let z = Scalar::from_bytes_mod_order(z_bytes);
-        basepoint_coefficient += z * s;
-        scalars.push(z);
-        points.push(r);
-        keys.entry(key.to_bytes()).or_insert_with(|| (key.to_edwards(), Scalar::ZERO)).1 += z * h;
+        self.basepoint_coefficient += z * s;
+        self.scalars.push(z);
+        self.points.push(r);
+        self.keys.entry(key.to_bytes()).or_insert_with(|| (key.to_edwards(), Scalar::ZERO)).1 += z * h;
+        Some(())
     }
-    scalars.push(-basepoint_coefficient);
-    points.push(ED25519_BASEPOINT_POINT);
-    for (point, coefficient) in keys.into_values() {
-        scalars.push(coefficient);
-        points.push(point);
+
+    /// Whether the equation holds: every signature added verifies.
+    fn holds(self) -> bool {
+        let Self { basepoint_coefficient, mut scalars, mut points, keys, failed } = self;
+        if failed {
+            return false;
+        }
+        scalars.push(-basepoint_coefficient);
+        points.push(ED25519_BASEPOINT_POINT);
+        for (point, coefficient) in keys.into_values() {
+            scalars.push(coefficient);
+            points.push(point);
+        }
+        // Cofactored, as dalek's: a residual of small order (a torsion part added to some R) fails
+        // or passes every time, never with a chance set by the random z_i.
+        EdwardsPoint::vartime_multiscalar_mul(scalars, points).mul_by_cofactor().is_identity()
     }
-    // Cofactored, as dalek's: a residual of small order (a torsion part added to some R) fails
-    // or passes every time, never with a chance set by the random z_i.
-    EdwardsPoint::vartime_multiscalar_mul(scalars, points).mul_by_cofactor().is_identity()
 }
 
 fn signatures_of(receipt: &RedemptionReceipt) -> Result<Vec<Signed>, SignatureError> {
@@ -356,8 +488,7 @@ mod tests {
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
         ];
         let fixture = Fixture::new();
-        let mut uploads: Vec<Vec<u8>> =
-            (1..=40).map(|counter| fixture.receipt_for_presentation(counter).to_bytes().to_vec()).collect();
+        let mut uploads = uploads(&fixture, 40);
         let s_start = uploads[7].len() - 32;
         let mut carry = 0u16;
         for (byte, l) in uploads[7][s_start..].iter_mut().zip(L) {
@@ -379,8 +510,7 @@ mod tests {
     fn a_pipelined_upload_gets_the_results_of_checking_each_receipt_alone() {
         let fixture = Fixture::new();
         let count = 2 * PIPELINE_CHUNK + 37;
-        let mut uploads: Vec<Vec<u8>> =
-            (1..=count as u32).map(|counter| fixture.receipt_for_presentation(counter).to_bytes().to_vec()).collect();
+        let mut uploads = uploads(&fixture, count);
         // A bad signature in the second chunk, an undecodable receipt in the first and the last.
         let last = uploads[PIPELINE_CHUNK + 3].len() - 1;
         uploads[PIPELINE_CHUNK + 3][last] ^= 0x01;
@@ -406,11 +536,66 @@ mod tests {
         assert_eq!(seen, count);
     }
 
+    /// The bytes of `count` receipts of presentations, counters 1, 2, …
+    fn uploads(fixture: &Fixture, count: usize) -> Vec<Vec<u8>> {
+        (1..=count as u32).map(|counter| fixture.receipt_for_presentation(counter).to_bytes().to_vec()).collect()
+    }
+
+    /// Each receipt's bytes (`None`: it did not decode) and its signatures' result.
+    type Seen = Vec<Option<(Vec<u8>, Result<(), SignatureError>)>>;
+
+    /// Every chunk's entries, as `consume` saw them, flattened.
+    fn seen(checked: &mut dyn Iterator<Item = CheckedReceipts>) -> Seen {
+        checked
+            .flat_map(|chunk| chunk.entries)
+            .map(|entry| entry.ok().map(|(receipt, result)| (receipt.to_bytes().to_vec(), result)))
+            .collect()
+    }
+
+    #[test]
+    fn a_provisional_upload_of_valid_signatures_is_confirmed_with_the_results_of_checking_each_alone() {
+        let fixture = Fixture::new();
+        let count = 2 * PIPELINE_CHUNK + 37;
+        let mut uploads = uploads(&fixture, count);
+        // Failures that need no signature check: undecodable, and a holder-bound voucher without
+        // its presentation.
+        uploads[5] = vec![0xff; 40];
+        uploads[PIPELINE_CHUNK + 9] = fixture.receipt_for_holder_bound_voucher(9).to_bytes().to_vec();
+        let Verdict::Confirmed(provisional) = provisional(&uploads, seen) else {
+            panic!("every signature verifies");
+        };
+        assert_eq!(provisional, pipelined(&uploads, seen));
+        assert_eq!(provisional.len(), count);
+        assert!(provisional[5].is_none());
+        assert_eq!(provisional[PIPELINE_CHUNK + 9].as_ref().map(|(_, result)| *result), Some(Err(SignatureError::PresentationMissing)));
+        assert_eq!(provisional.iter().flatten().filter(|(_, result)| result.is_ok()).count(), count - 2);
+    }
+
+    #[test]
+    fn one_bad_signature_anywhere_leaves_a_provisional_upload_unconfirmed() {
+        let fixture = Fixture::new();
+        let uploads = uploads(&fixture, 3 * PIPELINE_CHUNK);
+        for bad in [0, PIPELINE_CHUNK + 1, 3 * PIPELINE_CHUNK - 1] {
+            let mut uploads = uploads.clone();
+            let last = uploads[bad].len() - 1;
+            uploads[bad][last] ^= 0x01;
+            assert!(matches!(provisional(&uploads, seen), Verdict::Unconfirmed), "bad receipt {bad}");
+        }
+        assert!(matches!(provisional(&uploads, seen), Verdict::Confirmed(_)));
+    }
+
+    #[test]
+    fn a_provisional_upload_whose_consumer_stops_early_is_unconfirmed() {
+        let fixture = Fixture::new();
+        let uploads = uploads(&fixture, 4 * PIPELINE_CHUNK);
+        let first = provisional(&uploads, |checked| checked.next().map(|chunk| chunk.len()));
+        assert!(matches!(first, Verdict::Unconfirmed));
+    }
+
     #[test]
     fn a_consumer_that_stops_early_stops_the_workers() {
         let fixture = Fixture::new();
-        let uploads: Vec<Vec<u8>> =
-            (1..=(4 * PIPELINE_CHUNK) as u32).map(|counter| fixture.receipt_for_presentation(counter).to_bytes().to_vec()).collect();
+        let uploads = uploads(&fixture, 4 * PIPELINE_CHUNK);
         let first = pipelined(&uploads, |checked| checked.next().map(|chunk| chunk.len()));
         assert_eq!(first, Some(PIPELINE_CHUNK));
     }

@@ -153,6 +153,38 @@ async fn double_redemption_offline_is_proven_at_reconciliation() {
 }
 
 #[tokio::test]
+async fn a_receipt_with_a_bad_signature_is_refused_and_the_rest_of_its_upload_counts() {
+    let world = World::start().await;
+    let (alice, bob) = (world.device("윤서준").await, world.device("임수아").await);
+    let shop = world.merchant("별다방 성수점").await;
+    let mut ledger = MemoryLedger::new();
+    let mut receipts = Vec::new();
+    for _ in 0..3 {
+        let voucher = voucher_of(&world.gift(AMERICANO, &bob, &alice).await.1);
+        let presentation = Presentation::present(&alice, &voucher, now(), 1).unwrap();
+        receipts.push(world.redeem_offline(&shop, &mut ledger, &presentation).await);
+    }
+    // The merchant's signature ends a receipt: with its last bit flipped, it no longer verifies.
+    let mut forged = receipts[1].to_bytes().to_vec();
+    *forged.last_mut().unwrap() ^= 0x01;
+    let upload = json!({"receipts": [b64(receipts[0].to_bytes()), b64(&forged), b64(receipts[2].to_bytes())]});
+    let (status, answer) = world.platform.post("/api/reconciliation", &upload).await;
+    assert_eq!(status, 200, "{answer}");
+    let outcomes = answer["outcomes"].as_array().unwrap();
+    let kinds: Vec<_> = outcomes.iter().map(|outcome| outcome["outcome"].as_str()).collect();
+    assert_eq!(kinds, [Some("accepted"), Some("refused"), Some("accepted")], "{answer}");
+    assert_eq!(outcomes[1]["reason"], "merchant signature does not verify", "{answer}");
+
+    // Nothing of the forged receipt was kept: the genuine one spends its voucher afterwards, and
+    // the others were counted once.
+    let again = world.reconcile(&[&receipts[0], &receipts[1], &receipts[2]]).await;
+    let kinds: Vec<_> = again.iter().map(|outcome| outcome["outcome"].as_str()).collect();
+    assert_eq!(kinds, [Some("accepted"); 3], "{again:?}");
+    let (_, cases) = world.platform.operator_get("/api/operator/fraud-cases").await;
+    assert_eq!(cases["cases"], json!([]));
+}
+
+#[tokio::test]
 async fn revocation_and_expiry_extensions_are_signed_and_applied() {
     let world = World::start().await;
     let (alice, bob) = (world.device("정하은").await, world.device("강지후").await);
