@@ -84,6 +84,11 @@ impl CheckedReceipts {
     pub fn decode_and_check(uploads: &[Vec<u8>]) -> Self {
         let decoded = decode(uploads);
         let results = check_each(decoded.iter().map(|entry| entry.as_ref().ok()));
+        Self::pair(decoded, results)
+    }
+
+    /// Each decoded receipt with its result (one per entry; an undecodable one's is not used).
+    fn pair(decoded: Vec<Result<RedemptionReceipt, DecodeError>>, results: Vec<Result<(), SignatureError>>) -> Self {
         Self { entries: decoded.into_iter().zip(results).map(|(entry, result)| entry.map(|receipt| (receipt, result))).collect() }
     }
 
@@ -119,7 +124,7 @@ pub const PIPELINE_CHUNK: usize = 128;
 /// What a [`provisional`] upload found of its signatures.
 #[must_use]
 #[derive(Debug)]
-pub enum Verdict<T> {
+pub(crate) enum Verdict<T> {
     /// Every signature verified: `T` was made from the results checking each receipt alone gives.
     Confirmed(T),
     /// Some signature did not verify, or the consumer stopped early: throw `T` away (roll its
@@ -134,7 +139,7 @@ pub enum Verdict<T> {
 /// it has decoded all its chunks: a larger batch costs less per signature than one per chunk.
 /// Failures that need no signature check (a receipt that does not decode, a holder-bound voucher
 /// without its presentation) are in the chunks already.
-pub fn provisional<T>(
+pub(crate) fn provisional<T>(
     uploads: &[Vec<u8>],
     consume: impl FnOnce(&mut dyn Iterator<Item = CheckedReceipts>) -> T,
 ) -> Verdict<T> {
@@ -180,18 +185,10 @@ struct Batching {
 
 impl ChunkWorker for Batching {
     fn take(&mut self, chunk: &[Vec<u8>]) -> CheckedReceipts {
-        let mut signed = Vec::new();
-        let entries = decode(chunk)
-            .into_iter()
-            .map(|decoded| {
-                decoded.map(|receipt| {
-                    let result = signatures_of(&receipt).map(|list| signed.extend(list));
-                    (receipt, result)
-                })
-            })
-            .collect();
-        self.equation.add_all(signed.iter());
-        CheckedReceipts { entries }
+        let decoded = decode(chunk);
+        let ToCheck { results, signed } = signatures_to_check(decoded.iter().map(|entry| entry.as_ref().ok()));
+        self.equation.add_all(signed.iter().map(|(_, signature)| signature));
+        CheckedReceipts::pair(decoded, results)
     }
 
     fn holds(self) -> bool {
@@ -202,8 +199,8 @@ impl ChunkWorker for Batching {
 /// Runs `worker`s over `uploads` in chunks of [`PIPELINE_CHUNK`], one thread per core taking every
 /// n-th chunk, one chunk ahead (the database stays busy and memory stays bounded), while `consume`
 /// takes what they made of each chunk, in order, on this thread. A chunk whose worker failed is
-/// checked here. Returns what `consume` returned and whether every worker took all its chunks and
-/// holds; if `consume` stops early, the workers stop too.
+/// checked here. Returns what `consume` returned and whether `consume` took every chunk and every
+/// worker holds; if `consume` stops early, the workers stop too.
 fn in_workers<W: ChunkWorker, T>(
     uploads: &[Vec<u8>],
     worker: impl Fn() -> W,
@@ -228,14 +225,16 @@ fn in_workers<W: ChunkWorker, T>(
                 (receiver, running)
             })
             .unzip();
-        let mut in_order = chunks.iter().enumerate().map(|(index, chunk)| {
+        let mut taken = 0;
+        let consumed = consume(&mut chunks.iter().enumerate().map(|(index, chunk)| {
+            taken += 1;
             results[index % workers].recv().unwrap_or_else(|_| CheckedReceipts::decode_and_check(chunk))
-        });
-        let consumed = consume(&mut in_order);
+        }));
         drop(results);
-        // Every worker joined here, so that a failed one (its chunks were checked above) does not
-        // fail the scope; it does not hold.
-        let mut held = true;
+        // Counted, not left to the workers: one whose last chunk waits unread in its channel holds.
+        // Every worker is joined here, so that a failed one (its chunks were checked above) does
+        // not fail the scope; it does not hold.
+        let mut held = taken == chunks.len();
         for running in running {
             held &= running.join().unwrap_or(false);
         }
@@ -274,18 +273,7 @@ pub fn verify_receipts(receipts: &[RedemptionReceipt]) -> Vec<Result<(), Signatu
 /// One result per item: one batch over the signatures of the receipts given; if it fails, each
 /// signature alone. A missing receipt (undecodable) has nothing to check: `Ok`, never used.
 fn check_each<'a>(receipts: impl Iterator<Item = Option<&'a RedemptionReceipt>>) -> Vec<Result<(), SignatureError>> {
-    let mut results = Vec::new();
-    let mut signed: Vec<(usize, Signed)> = Vec::new();
-    for (index, receipt) in receipts.enumerate() {
-        match receipt.map(signatures_of) {
-            None => results.push(Ok(())),
-            Some(Ok(list)) => {
-                results.push(Ok(()));
-                signed.extend(list.into_iter().map(|s| (index, s)));
-            }
-            Some(Err(error)) => results.push(Err(error)),
-        }
-    }
+    let ToCheck { mut results, signed } = signatures_to_check(receipts);
     if !signed.is_empty() && !batch_ok(&signed) {
         for (index, signature) in &signed {
             if results[*index].is_ok()
@@ -296,6 +284,30 @@ fn check_each<'a>(receipts: impl Iterator<Item = Option<&'a RedemptionReceipt>>)
         }
     }
     results
+}
+
+/// The signatures of a run of receipts, before any is checked.
+struct ToCheck {
+    /// One per receipt: `Ok` unless it fails without any signature being checked (a holder-bound
+    /// voucher without its presentation); a missing receipt (undecodable) has nothing to check.
+    results: Vec<Result<(), SignatureError>>,
+    /// Every signature to check, with the index of its receipt.
+    signed: Vec<(usize, Signed)>,
+}
+
+fn signatures_to_check<'a>(receipts: impl Iterator<Item = Option<&'a RedemptionReceipt>>) -> ToCheck {
+    let mut to_check = ToCheck { results: Vec::new(), signed: Vec::new() };
+    for (index, receipt) in receipts.enumerate() {
+        match receipt.map(signatures_of) {
+            None => to_check.results.push(Ok(())),
+            Some(Ok(list)) => {
+                to_check.results.push(Ok(()));
+                to_check.signed.extend(list.into_iter().map(|s| (index, s)));
+            }
+            Some(Err(error)) => to_check.results.push(Err(error)),
+        }
+    }
+    to_check
 }
 
 /// Whether every signature in `signed` verifies, in one [`BatchEquation`].
@@ -590,6 +602,40 @@ mod tests {
         let uploads = uploads(&fixture, 4 * PIPELINE_CHUNK);
         let first = provisional(&uploads, |checked| checked.next().map(|chunk| chunk.len()));
         assert!(matches!(first, Verdict::Unconfirmed));
+    }
+
+    /// A worker that makes nothing of its chunks and says when it has sent them all.
+    struct SaysWhenDone(std::sync::mpsc::Sender<()>);
+
+    impl ChunkWorker for SaysWhenDone {
+        fn take(&mut self, _: &[Vec<u8>]) -> CheckedReceipts {
+            CheckedReceipts { entries: Vec::new() }
+        }
+
+        fn holds(self) -> bool {
+            self.0.send(()).is_ok()
+        }
+    }
+
+    #[test]
+    fn a_chunk_sent_but_never_read_is_not_counted_as_consumed() {
+        use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+        let (done, all_sent) = std::sync::mpsc::channel();
+        let workers = AtomicUsize::new(0);
+        let new_worker = || {
+            workers.fetch_add(1, Relaxed);
+            SaysWhenDone(done.clone())
+        };
+        // The consumer reads the first chunk only, and returns once every worker has sent all its
+        // chunks: the last one waits unread in its channel, and every worker holds.
+        let uploads = vec![Vec::new(); 2 * PIPELINE_CHUNK];
+        let ((), held) = in_workers(&uploads, new_worker, |chunks| {
+            assert!(chunks.next().is_some());
+            for _ in 0..workers.load(Relaxed) {
+                all_sent.recv().unwrap();
+            }
+        });
+        assert!(!held);
     }
 
     #[test]
