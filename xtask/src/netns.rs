@@ -1,6 +1,10 @@
 //! Running a browser suite in a private network namespace (TOOLCHAIN.md): Chromium gathers no
 //! ICE candidate on loopback, so the namespace gets a veth pair whose address 10.213.0.1 the
 //! browsers use; nothing the suite does can leave the machine.
+//!
+//! The command also gets a TMPDIR of its own, removed when it ends: ChromeDriver starts each
+//! browser with a fresh profile in TMPDIR (25 to 110 MB) and does not always remove it when the
+//! wasm test runner stops it. Left in /tmp they add up to gigabytes over a few test runs.
 
 use std::process::Command;
 
@@ -17,7 +21,12 @@ ip addr add 10.213.0.2/24 dev veth1
 ip link set veth0 up
 ip link set veth1 up
 ip route add default via 10.213.0.2 dev veth0
-exec \"$@\"";
+TMPDIR=$(mktemp -d)
+export TMPDIR
+status=0
+\"$@\" || status=$?
+rm -rf \"$TMPDIR\"
+exit $status";
 
 /// `program args...` wrapped to run in a fresh network namespace.
 pub(crate) fn command(program: &str, args: &[&str]) -> Command {
