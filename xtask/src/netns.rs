@@ -49,3 +49,22 @@ pub(crate) fn wasm_tests(args: &[&str]) -> Command {
     command.env("CHROMEDRIVER", crate::setup::CHROMEDRIVER).env("WASM_BINDGEN_TEST_TIMEOUT", "900");
     command
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::command;
+
+    /// What the command leaves in its TMPDIR goes when it ends, and its exit status is kept.
+    #[test]
+    fn the_command_gets_a_tmpdir_of_its_own_removed_when_it_ends() {
+        let script = "touch \"$TMPDIR/profile\" && echo \"$TMPDIR\" && exit 3";
+        let output = command("sh", &["-c", script]).output().unwrap();
+        assert_eq!(output.status.code(), Some(3));
+        let printed = String::from_utf8(output.stdout).unwrap();
+        let tmpdir = Path::new(printed.trim());
+        assert!(tmpdir.is_absolute() && tmpdir != std::env::temp_dir(), "{printed:?}");
+        assert!(!tmpdir.exists());
+    }
+}
