@@ -2,9 +2,10 @@
 //! ICE candidate on loopback, so the namespace gets a veth pair whose address 10.213.0.1 the
 //! browsers use; nothing the suite does can leave the machine.
 //!
-//! The command also gets a TMPDIR of its own, removed when it ends: ChromeDriver starts each
-//! browser with a fresh profile in TMPDIR (25 to 110 MB) and does not always remove it when the
-//! wasm test runner stops it. Left in /tmp they add up to gigabytes over a few test runs.
+//! The command also gets a TMPDIR of its own, removed when it ends or is interrupted: ChromeDriver
+//! starts each browser with a fresh profile in TMPDIR (tens of megabytes) and does not always
+//! remove it when the wasm test runner stops it. Left in /tmp they add up to gigabytes over a few
+//! test runs.
 
 use std::process::Command;
 
@@ -23,10 +24,10 @@ ip link set veth1 up
 ip route add default via 10.213.0.2 dev veth0
 TMPDIR=$(mktemp -d)
 export TMPDIR
-status=0
-\"$@\" || status=$?
-rm -rf \"$TMPDIR\"
-exit $status";
+trap 'rm -rf \"$TMPDIR\"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+\"$@\"";
 
 /// `program args...` wrapped to run in a fresh network namespace.
 pub(crate) fn command(program: &str, args: &[&str]) -> Command {
@@ -52,7 +53,12 @@ pub(crate) fn wasm_tests(args: &[&str]) -> Command {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use std::{
+        io::{BufRead as _, BufReader},
+        os::unix::process::CommandExt as _,
+        path::Path,
+        process::Stdio,
+    };
 
     use super::command;
 
@@ -65,6 +71,25 @@ mod tests {
         let printed = String::from_utf8(output.stdout).unwrap();
         let tmpdir = Path::new(printed.trim());
         assert!(tmpdir.is_absolute() && tmpdir != std::env::temp_dir(), "{printed:?}");
+        assert!(!tmpdir.exists());
+    }
+
+    /// A CI runner's SIGTERM (like Ctrl-C's SIGINT, which a background run may ignore) reaches
+    /// the whole process group; the TMPDIR goes then too.
+    #[test]
+    fn a_terminated_command_leaves_no_tmpdir() {
+        let mut child = command("sh", &["-c", "echo \"$TMPDIR\" && sleep 60"])
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut printed = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut printed).unwrap();
+        let tmpdir = Path::new(printed.trim());
+        assert!(tmpdir.is_dir(), "{printed:?}");
+        let group = format!("-{}", child.id());
+        assert!(std::process::Command::new("kill").args(["-TERM", "--", &group]).status().unwrap().success());
+        assert_eq!(child.wait().unwrap().code(), Some(143));
         assert!(!tmpdir.exists());
     }
 }
